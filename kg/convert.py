@@ -1,0 +1,471 @@
+"""Records -> RDF: Dublin Core terms and schema.org side by side, shared entities for the rest.
+
+`convert_record` maps one record on its own, so records convert in parallel: it returns the
+record's own triples (the record IRI and its `#fragment` nodes) and, separately, each entity it
+points to as this record names it. The build merges the entity views from all records into one
+description per entity (see `entity_triples`), so an entity's name never depends on the order in
+which records were read. The mapping table is in docs/mapping.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from kg.namespaces import DCTERMS, EU_COUNTRY, ISO639_1, KG, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from kg.record import Agent, PartialDate, Record, slug
+
+Triple = tuple[Node, Node, Node]
+
+SCHEMES = {
+    "publication-type": ("publication-types", "NCJRS publication types"),
+    "subject": ("subjects", "NCJRS subject and index terms"),
+}
+
+
+@dataclass(frozen=True)
+class EntityView:
+    """An entity as one record names it: enough to describe it (kind, key, and the source data)."""
+
+    kind: str  # person | organization | periodical | grant | subject | publication-type
+    key: str
+    label: str
+    agent: Agent | None = None  # persons and organisations: the name as this record wrote it
+    funders: tuple[str, ...] = ()  # grants: organisation keys of the record's sponsors
+
+
+@dataclass
+class ConvertedRecord:
+    iri: str
+    triples: list[Triple]
+    entities: list[EntityView] = field(default_factory=list)
+
+
+class Minter:
+    """Mints IRIs under the base, as in the contract: {base}id/{kind}/{key}."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def iri(self, kind: str, key: str) -> URIRef:
+        return URIRef(f"{self.base}id/{kind}/{quote(key, safe='-._~')}")
+
+    def scheme(self, kind: str) -> URIRef:
+        return URIRef(f"{self.base}id/scheme/{SCHEMES[kind][0]}")
+
+
+def record_class(record: Record) -> URIRef:
+    """schema.org class by format: article in a journal, book, report, else creative work."""
+    formats = {f.casefold() for f in record.formats or ()}
+    types = " ".join(record.types or ()).casefold()
+    if record.journal or "article" in formats:
+        return SCHEMA.ScholarlyArticle
+    if "book" in formats or "book" in types:
+        return SCHEMA.Book
+    if "report" in types or "report" in formats:
+        return SCHEMA.Report
+    return SCHEMA.CreativeWork
+
+
+def date_literal(date: PartialDate) -> Literal:
+    """A typed literal with the date's real precision (xsd:gYear / xsd:gYearMonth / xsd:date)."""
+    datatype = {"year": XSD.gYear, "month": XSD.gYearMonth, "day": XSD.date}[date.precision]
+    return Literal(date.isoformat(), datatype=datatype)
+
+
+def convert_record(record: Record, *, base: str, modified: str | None = None) -> ConvertedRecord:
+    """Map one record to RDF.
+
+    `modified` is the record's datestamp (xsd:dateTime text): when its published description last
+    changed. It is decided by the build (content hash against the previous build), not here.
+
+    >>> rec = Record(source_file="x.txt", ncj="100895", title="Penal Code Citations")
+    >>> out = convert_record(rec, base="http://localhost:5000/")
+    >>> out.iri
+    'http://localhost:5000/id/record/100895'
+    """
+    mint = Minter(base)
+    r = mint.iri("record", record.key)
+    t: list[Triple] = []
+    ents: list[EntityView] = []
+
+    def add(p: Node, o: Node | None) -> None:
+        if o is not None:
+            t.append((r, p, o))
+
+    def lit(value: str | None) -> Literal | None:
+        return Literal(value) if value else None
+
+    t.append((r, RDF.type, DCTERMS.BibliographicResource))
+    t.append((r, RDF.type, record_class(record)))
+    if record.title:
+        add(DCTERMS.title, lit(record.title))
+        add(SCHEMA.name, lit(record.title))
+        if record.title_from_url:
+            add(KG.titleFromUrl, Literal(True))
+    if record.ncj:
+        add(KG.ncjNumber, Literal(record.ncj))
+        add(DCTERMS.identifier, Literal(f"NCJ {record.ncj}"))
+        add(SCHEMA.identifier, Literal(f"NCJ {record.ncj}"))
+
+    for role, agents in (("author", record.authors), ("editor", record.editors)):
+        for position, agent in enumerate(agents or (), start=1):
+            kind = "organization" if agent.kind == "organization" else "person"
+            a = mint.iri(kind, agent.key)
+            ents.append(EntityView(kind, agent.key, agent.name, agent=agent))
+            node = URIRef(f"{r}#{role}-{position}")
+            if role == "author":
+                add(SCHEMA.author, a)
+                add(DCTERMS.creator, a)
+                add(KG.authorship, node)
+                t.append((node, RDF.type, KG.Authorship))
+            else:
+                add(SCHEMA.editor, a)
+                add(DCTERMS.contributor, a)
+                add(KG.editorship, node)
+                t.append((node, RDF.type, KG.Editorship))
+            t.append((node, KG.position, Literal(position)))
+            t.append((node, KG.agent, a))
+
+    if record.journal:
+        _journal(record, r, t, ents, mint)
+    if record.series:
+        node = URIRef(f"{r}#series")
+        add(SCHEMA.isPartOf, node)
+        t.append((node, RDF.type, SCHEMA.CreativeWorkSeries))
+        t.append((node, SCHEMA.name, Literal(record.series)))
+    if record.date_published:
+        add(DCTERMS.issued, date_literal(record.date_published))
+        add(SCHEMA.datePublished, date_literal(record.date_published))
+    if record.pages:
+        add(SCHEMA.numberOfPages, Literal(record.pages))
+        add(DCTERMS.extent, Literal(f"{record.pages} page" + ("s" if record.pages != 1 else "")))
+    if record.annotation:
+        add(DCTERMS.description, lit(record.annotation))
+        add(SCHEMA.description, lit(record.annotation))
+    if record.abstract:
+        add(DCTERMS.abstract, lit(record.abstract))
+        add(SCHEMA.abstract, lit(record.abstract))
+    add(KG.abstractSource, lit(record.abstract_source))
+
+    sponsor_keys = []
+    for agent in record.sponsors or ():
+        o = mint.iri("organization", agent.key)
+        sponsor_keys.append(agent.key)
+        ents.append(EntityView("organization", agent.key, agent.name, agent=agent))
+        add(SCHEMA.sponsor, o)
+    for number in record.grants or ():
+        g = mint.iri("grant", number)
+        ents.append(EntityView("grant", number, number, funders=tuple(sponsor_keys[:1])))
+        add(SCHEMA.funding, g)
+
+    for label in record.formats or ():
+        add(KG.publicationFormat, Literal(label))
+    for kind, labels, props in (
+        ("publication-type", record.types, (DCTERMS.type, SCHEMA.genre)),
+        ("subject", record.subjects, (DCTERMS.subject, SCHEMA.about)),
+    ):
+        for label in labels or ():
+            c = mint.iri(kind, slug(label))
+            ents.append(EntityView(kind, slug(label), label))
+            for p in props:
+                add(p, c)
+
+    if record.language:
+        code = LANGUAGES.get(record.language.strip().casefold())
+        if code:
+            add(DCTERMS.language, ISO639_1[code])
+            add(SCHEMA.inLanguage, Literal(code))
+        else:
+            add(KG.languageName, Literal(record.language))
+    if record.country:
+        code = COUNTRIES.get(_country_key(record.country))
+        if code:
+            c = EU_COUNTRY[code]
+            add(SCHEMA.countryOfOrigin, c)
+            t.append((c, RDF.type, SCHEMA.Country))
+            t.append((c, SCHEMA.name, Literal(COUNTRY_NAMES[code])))
+        else:
+            add(KG.countryName, Literal(record.country))
+
+    for i, link in enumerate(record.links or (), start=1):
+        if link.rel == "related":
+            if link.url:
+                add(DCTERMS.relation, URIRef(link.url))
+            continue
+        node = URIRef(f"{r}#{link.rel}-{i}")
+        add(SCHEMA.encoding if link.rel == "download" else SCHEMA.isBasedOn, node)
+        t.append((node, RDF.type, SCHEMA.MediaObject if link.rel == "download" else SCHEMA.Dataset))
+        t.append((node, SCHEMA.name, Literal(link.label)))
+        if link.rel == "download" and re.fullmatch(r"[A-Za-z0-9]{2,5}", link.label):
+            t.append((node, SCHEMA.encodingFormat, Literal(link.label.upper())))
+        if link.url:
+            t.append((node, SCHEMA.contentUrl, URIRef(link.url)))
+    for other in record.related_ncj or ():
+        add(DCTERMS.relation, mint.iri("record", other))
+
+    # Provenance: where the record came from and when this version of it was converted.
+    if record.source_url:
+        add(SCHEMA.url, URIRef(record.source_url))
+        add(PROV.wasDerivedFrom, URIRef(record.source_url))
+    for source in _source_files(record):
+        add(KG.sourceFile, Literal(source))
+    if record.truncated:
+        add(KG.truncatedCapture, Literal(True))
+    if modified:
+        stamp = Literal(modified, datatype=XSD.dateTime)
+        add(DCTERMS.modified, stamp)
+        add(PROV.generatedAtTime, stamp)
+    add(KG.contentHash, Literal(record.content_hash()))
+    return ConvertedRecord(iri=str(r), triples=t, entities=ents)
+
+
+def _source_files(record: Record) -> list[str]:
+    files = getattr(record, "source_files", None) or [record.source_file]
+    return sorted(set(files))
+
+
+def _journal(record: Record, r: URIRef, t: list[Triple], ents: list[EntityView], mint: Minter):
+    j = record.journal
+    assert j is not None
+    p = mint.iri("periodical", slug(j.title))
+    ents.append(EntityView("periodical", slug(j.title), j.title))
+    t.append((r, DCTERMS.isPartOf, p))
+    parent = p
+    if j.volume:
+        vol = URIRef(f"{r}#volume")
+        t += [
+            (vol, RDF.type, SCHEMA.PublicationVolume),
+            (vol, SCHEMA.volumeNumber, Literal(j.volume)),
+            (vol, SCHEMA.isPartOf, p),
+        ]
+        parent = vol
+    if j.issue or j.dated:
+        issue = URIRef(f"{r}#issue")
+        t.append((issue, RDF.type, SCHEMA.PublicationIssue))
+        if j.issue:
+            t.append((issue, SCHEMA.issueNumber, Literal(j.issue)))
+        if j.dated:
+            t.append((issue, KG.dated, Literal(j.dated)))
+            date = parse_dated(j.dated)
+            if date:
+                t.append((issue, SCHEMA.datePublished, date_literal(date)))
+        t.append((issue, SCHEMA.isPartOf, parent))
+        parent = issue
+    t.append((r, SCHEMA.isPartOf, parent))
+    if j.pages:
+        t.append((r, SCHEMA.pagination, Literal(j.pages)))
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-|to)\s*(\d+)\s*", j.pages)
+        if m:
+            t.append((r, SCHEMA.pageStart, Literal(m.group(1))))
+            t.append((r, SCHEMA.pageEnd, Literal(m.group(2))))
+    t.append((r, DCTERMS.bibliographicCitation, Literal(citation_text(record))))
+
+
+def citation_text(record: Record) -> str:
+    """'Police Chief, Volume 56, Issue 7 (July 1989), pages 32-40' for dcterms harvesters."""
+    j = record.journal
+    assert j is not None
+    text = j.title
+    if j.volume:
+        text += f", Volume {j.volume}"
+    if j.issue:
+        text += f", Issue {j.issue}"
+    if j.dated:
+        text += f" ({j.dated.strip('()')})"
+    if j.pages:
+        text += f", pages {j.pages}"
+    return text
+
+
+MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+
+
+def parse_dated(text: str) -> PartialDate | None:
+    """The journal issue's 'Dated:' text to a date where it is one ('(July 1989)', '2011')."""
+    clean = text.strip().strip("()").strip()
+    m = re.search(r"\b([A-Za-z]+)\.?\s+(\d{1,2}),\s*(\d{4})$", clean)
+    if m and m.group(1).casefold() in MONTHS:
+        return PartialDate(int(m.group(3)), MONTHS[m.group(1).casefold()], int(m.group(2)))
+    m = re.search(r"(?:^|\()([A-Za-z]+)\.?\s+(\d{4})\)?$", clean)
+    if m and m.group(1).casefold() in MONTHS:
+        return PartialDate(int(m.group(2)), MONTHS[m.group(1).casefold()])
+    m = re.fullmatch(r"(\d{4})", clean)
+    if m:
+        return PartialDate(int(m.group(1)))
+    return None
+
+
+# -- entities ---------------------------------------------------------------------------------
+
+
+def entity_triples(
+    view: EntityView, *, base: str, addresses: Iterable[tuple[str, ...]] = ()
+) -> list[Triple]:
+    """The description of one entity, from the view chosen for it (and every address seen)."""
+    mint = Minter(base)
+    e = mint.iri(view.kind, view.key)
+    t: list[Triple] = [(e, RDFS.label, Literal(view.label))]
+    if view.kind == "person":
+        t += [(e, RDF.type, SCHEMA.Person), (e, SCHEMA.name, Literal(view.label))]
+        given, family = split_person_name(view.label)
+        if family:
+            t.append((e, SCHEMA.familyName, Literal(family)))
+        if given:
+            t.append((e, SCHEMA.givenName, Literal(given)))
+    elif view.kind == "organization":
+        t += [(e, RDF.type, SCHEMA.Organization), (e, SCHEMA.name, Literal(view.label))]
+        if view.agent and view.agent.acronym:
+            t.append((e, SCHEMA.alternateName, Literal(view.agent.acronym)))
+        for lines in sorted(set(addresses)):
+            t += _address(e, lines)
+    elif view.kind == "periodical":
+        t += [(e, RDF.type, SCHEMA.Periodical), (e, SCHEMA.name, Literal(view.label))]
+    elif view.kind == "grant":
+        t += [
+            (e, RDF.type, SCHEMA.Grant),
+            (e, SCHEMA.identifier, Literal(view.key)),
+            (e, SCHEMA.name, Literal(f"Grant {view.key}")),
+        ]
+        for funder in view.funders:
+            t.append((e, SCHEMA.funder, mint.iri("organization", funder)))
+    elif view.kind in SCHEMES:
+        t += [
+            (e, RDF.type, SKOS.Concept),
+            (e, SKOS.prefLabel, Literal(view.label)),
+            (e, SKOS.inScheme, mint.scheme(view.kind)),
+        ]
+    else:
+        raise ValueError(f"unknown entity kind {view.kind!r}")
+    return t
+
+
+def scheme_triples(*, base: str) -> list[Triple]:
+    """The concept schemes themselves."""
+    mint = Minter(base)
+    t: list[Triple] = []
+    for kind, (_, label) in SCHEMES.items():
+        s = mint.scheme(kind)
+        t += [(s, RDF.type, SKOS.ConceptScheme), (s, SKOS.prefLabel, Literal(label))]
+    return t
+
+
+ADDRESS_RE = re.compile(
+    r"^(?:(?P<street>.+?),\s*)?(?P<city>[^,]+?),?\s+(?P<region>[A-Z]{2})\s+"
+    r"(?P<zip>\d{5}(?:-\d{4})?)(?:,\s*(?P<country>.+))?$"
+)
+
+
+def _address(org: URIRef, lines: tuple[str, ...]) -> list[Triple]:
+    text = ", ".join(lines)
+    a = URIRef(f"{org}#address-{hashlib.sha256(text.encode()).hexdigest()[:10]}")
+    t: list[Triple] = [(org, SCHEMA.address, a), (a, RDF.type, SCHEMA.PostalAddress)]
+    m = ADDRESS_RE.match(lines[-1]) if lines else None
+    street = list(lines[:-1])
+    if m:
+        if m.group("street"):
+            street.append(m.group("street"))
+        t += [
+            (a, SCHEMA.addressLocality, Literal(m.group("city").strip())),
+            (a, SCHEMA.addressRegion, Literal(m.group("region"))),
+            (a, SCHEMA.postalCode, Literal(m.group("zip"))),
+        ]
+        if m.group("country"):
+            t.append((a, SCHEMA.addressCountry, Literal(m.group("country").strip())))
+    else:
+        street = list(lines)
+    if street:
+        t.append((a, SCHEMA.streetAddress, Literal(", ".join(street))))
+    return t
+
+
+SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+
+
+def split_person_name(name: str) -> tuple[str | None, str | None]:
+    """'Jennifer E. O'Brien' -> ('Jennifer E.', "O'Brien"); 'E F Connors III' keeps the III."""
+    parts = name.split()
+    if len(parts) < 2:
+        return None, name or None
+    if parts[-1].casefold() in SUFFIXES and len(parts) > 2:
+        return " ".join(parts[:-2]), " ".join(parts[-2:])
+    return " ".join(parts[:-1]), parts[-1]
+
+
+# -- languages and countries ---------------------------------------------------------------------
+
+LANGUAGES = {
+    "english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it",
+    "portuguese": "pt", "dutch": "nl", "swedish": "sv", "norwegian": "no", "danish": "da",
+    "finnish": "fi", "polish": "pl", "russian": "ru", "japanese": "ja", "chinese": "zh",
+    "korean": "ko", "arabic": "ar", "hebrew": "he", "hungarian": "hu", "czech": "cs",
+    "greek": "el", "turkish": "tr", "vietnamese": "vi",
+}
+
+COUNTRY_NAMES = {
+    "USA": "United States of America", "GBR": "United Kingdom", "CAN": "Canada",
+    "AUS": "Australia", "NZL": "New Zealand", "DEU": "Germany", "FRA": "France",
+    "NLD": "Netherlands", "SWE": "Sweden", "NOR": "Norway", "DNK": "Denmark", "FIN": "Finland",
+    "ITA": "Italy", "ESP": "Spain", "JPN": "Japan", "CHN": "China", "IND": "India",
+    "ISR": "Israel", "IRL": "Ireland", "BEL": "Belgium", "CHE": "Switzerland", "AUT": "Austria",
+    "ZAF": "South Africa", "MEX": "Mexico", "BRA": "Brazil", "SGP": "Singapore",
+    "KOR": "South Korea", "POL": "Poland", "RUS": "Russia",
+}
+_COUNTRY_ALIASES = {
+    "united states": "USA", "us": "USA", "u.s.": "USA", "usa": "USA",
+    "england": "GBR", "great britain": "GBR", "uk": "GBR", "scotland": "GBR", "wales": "GBR",
+    "federal republic of germany": "DEU", "west germany": "DEU",
+    "republic of korea": "KOR", "korea": "KOR",
+}
+
+
+def _country_key(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip().casefold())
+
+
+COUNTRIES = {_country_key(v): k for k, v in COUNTRY_NAMES.items()} | _COUNTRY_ALIASES
+
+
+# -- N-Triples ---------------------------------------------------------------------------------
+
+_NT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+_NT_ESCAPE_RE = re.compile(r'[\\"\n\r]')
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def nt_term(term: Node) -> str:
+    if isinstance(term, URIRef):
+        if _IRI_BAD.search(term):
+            raise ValueError(f"not a valid IRI: {str(term)!r}")
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        body = '"' + _NT_ESCAPE_RE.sub(lambda m: _NT_ESCAPES[m.group()], str(term)) + '"'
+        if term.language:
+            return f"{body}@{term.language}"
+        if term.datatype and term.datatype != XSD.string:
+            return f"{body}^^<{term.datatype}>"
+        return body
+    raise TypeError(f"no blank nodes or other terms in the graph: {term!r}")
+
+
+def to_ntriples(triples: Iterable[Triple]) -> Iterator[str]:
+    for s, p, o in triples:
+        yield f"{nt_term(s)} {nt_term(p)} {nt_term(o)} .\n"

@@ -1,0 +1,97 @@
+"""Settings: one frozen dataclass, read once from CLI options and KG_* variables, passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from kg.errors import ConfigError
+
+DEFAULT_BASE = "http://localhost:5000/"
+
+
+def _setting(default, help: str, env: str | None = None):  # noqa: A002 - "help" reads best here
+    return field(default=default, metadata={"help": help, "env": env})
+
+
+@dataclass(frozen=True)
+class Settings:
+    base: str = _setting(
+        DEFAULT_BASE, "Base URI of every IRI: {base}id/{kind}/{key}.", env="KG_BASE_URI"
+    )
+    data_dir: Path = _setting(
+        Path("kg-data"), "Folder of the built graph (store, dumps, reports).", env="KG_DATA"
+    )
+    shapes_dir: Path = _setting(
+        Path(__file__).resolve().parent.parent / "shapes", "Folder of SHACL shapes (*.ttl)."
+    )
+    ontology_dir: Path = _setting(
+        Path(__file__).resolve().parent.parent / "ontology",
+        "Folder of the ontology and JSON-LD context.",
+    )
+    store: str = _setting(
+        "oxigraph",
+        "'oxigraph' (embedded, in the data folder) or the query endpoint URL of a remote "
+        "SPARQL 1.1 store.",
+        env="KG_STORE",
+    )
+    store_update: str | None = _setting(
+        None, "Update endpoint of the remote store (defaults to the query URL).",
+        env="KG_STORE_UPDATE",
+    )
+    workers: int = _setting(
+        max(1, os.cpu_count() or 1), "Worker processes for converting and validating.",
+        env="KG_WORKERS",
+    )
+    batch_size: int = _setting(
+        500, "Records converted and validated together in one SHACL graph.", env="KG_BATCH_SIZE"
+    )
+    query_timeout: float = _setting(
+        30.0, "Seconds a SPARQL query may run before it is stopped.", env="KG_QUERY_TIMEOUT"
+    )
+    result_limit: int = _setting(
+        100_000, "Most rows (or triples) a SPARQL answer may hold.", env="KG_RESULT_LIMIT"
+    )
+    progress: bool = _setting(True, "Show a progress bar on long runs.")
+
+    def __post_init__(self) -> None:
+        if not (self.base.startswith("http://") or self.base.startswith("https://")):
+            raise ConfigError(f"base URI must be http(s): {self.base!r}", field="base")
+        if not self.base.endswith("/"):
+            object.__setattr__(self, "base", self.base + "/")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then KG_* variables, then explicit overrides (None means not given)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            env = f.metadata.get("env")
+            if env and env in environ:
+                values[f.name] = _coerce(f, environ[env], env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("data_dir", "shapes_dir", "ontology_dir"):
+            if key in values:
+                values[key] = Path(values[key])
+        return cls(**values)
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    def iri(self, kind: str, key: str) -> str:
+        return f"{self.base}id/{kind}/{key}"
+
+
+def _coerce(f, raw: str, env: str):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+    except ValueError as exc:
+        raise ConfigError(f"{env}={raw!r} is not a valid {kind}", field=env) from exc
+    return raw

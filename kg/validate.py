@@ -1,0 +1,130 @@
+"""RDF + shapes/ -> a report a person can act on: record, field, value, what is wrong.
+
+Validation runs per batch: the records of a batch and the entities they point to (as those
+records name them) go into one small graph, pySHACL validates it against every shape in shapes/,
+and each result is traced back to the record it concerns (a record's own node or one of its
+`#fragment` nodes, or an entity that record points to). That keeps validation real SHACL with the
+project's shapes while it scales: batches are independent and run in parallel.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, URIRef
+
+from kg.convert import ConvertedRecord, Minter
+from kg.namespaces import RDF, SH
+
+SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL result, traced to a record."""
+
+    record: str  # record IRI
+    severity: str  # violation | warning | info
+    focus: str  # the node the result is about (the record, a #fragment, or an entity)
+    field: str  # the property's sh:name, else its path
+    value: str | None
+    message: str
+    shape: str
+
+    def describe(self) -> str:
+        value = f" (value {self.value!r})" if self.value is not None else ""
+        about = "" if self.focus == self.record else f" on {self.focus}"
+        return f"{self.severity}: {self.field}{value}{about}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """Findings per record IRI; a record conforms when it has no violation."""
+
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+
+    def for_record(self, iri: str) -> list[Finding]:
+        return self.findings.get(iri, [])
+
+    def conforms(self, iri: str) -> bool:
+        return not any(f.severity == "violation" for f in self.for_record(iri))
+
+
+@lru_cache(maxsize=4)
+def load_shapes(shapes_dir: Path) -> Graph:
+    """Every *.ttl file in the shapes folder, parsed once per process."""
+    graph = Graph()
+    files = sorted(Path(shapes_dir).glob("*.ttl"))
+    if not files:
+        raise FileNotFoundError(f"no SHACL shapes (*.ttl) in {shapes_dir}")
+    for path in files:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def validate_batch(
+    converted: Sequence[ConvertedRecord],
+    entity_triples: Iterable[tuple],
+    *,
+    shapes: Graph,
+    base: str,
+) -> ValidationReport:
+    """Validate records (with their entities' triples) and trace every result to its record."""
+    data = Graph()
+    for rec in converted:
+        for triple in rec.triples:
+            data.add(triple)
+    for triple in entity_triples:
+        data.add(triple)
+
+    mint = Minter(base)
+    owners: dict[str, set[str]] = defaultdict(set)  # entity IRI -> records naming it
+    for rec in converted:
+        for view in rec.entities:
+            owners[str(mint.iri(view.kind, view.key))].add(rec.iri)
+    record_iris = {rec.iri for rec in converted}
+
+    _, results, _ = shacl_validate(
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True
+    )
+    # Warnings do not make a graph non-conforming (allow_warnings), so read every result.
+    report = ValidationReport(findings={iri: [] for iri in record_iris})
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = str(results.value(result, SH.focusNode))
+        severity = SEVERITIES.get(results.value(result, SH.resultSeverity), "violation")
+        source_shape = results.value(result, SH.sourceShape)
+        path = results.value(result, SH.resultPath)
+        name = shapes.value(source_shape, SH.name) if source_shape is not None else None
+        value = results.value(result, SH.value)
+        messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+        finding_field = str(name) if name else _short(path) if path is not None else "(node)"
+        base_iri = focus.split("#", 1)[0]
+        targets = {base_iri} if base_iri in record_iris else owners.get(focus, set())
+        for record in sorted(targets):
+            report.findings[record].append(
+                Finding(
+                    record=record,
+                    severity=severity,
+                    focus=focus,
+                    field=finding_field,
+                    value=str(value) if value is not None else None,
+                    message=messages[0] if messages else "does not conform",
+                    shape=str(source_shape),
+                )
+            )
+    for items in report.findings.values():
+        items.sort(key=lambda f: (f.severity != "violation", f.field, f.focus))
+    return report
+
+
+def _short(term: URIRef) -> str:
+    text = str(term)
+    for sep in ("#", "/"):
+        if sep in text:
+            return text.rsplit(sep, 1)[1]
+    return text

@@ -1,0 +1,35 @@
+# One task runner: the README's two commands and CI call these targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+
+.PHONY: run test lint build serve clean
+
+$(BIN)/kg: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Build the graph from seeds/ and serve it on http://127.0.0.1:$(PORT)/.
+# `kg build` exits 1 when some records were rejected; the graph is still built from the others.
+run: $(BIN)/kg
+	$(BIN)/kg build seeds/ || [ $$? -eq 1 ]
+	$(BIN)/kg serve --port $(PORT)
+
+build: $(BIN)/kg
+	$(BIN)/kg build seeds/
+
+serve: $(BIN)/kg
+	$(BIN)/kg serve --port $(PORT)
+
+test: $(BIN)/kg
+	$(BIN)/pytest
+
+lint: $(BIN)/kg
+	$(BIN)/ruff check kg tests server.py bench
+	$(BIN)/ruff format --check kg tests server.py bench
+
+clean:
+	rm -rf $(VENV) kg-data .pytest_cache

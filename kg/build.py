@@ -1,0 +1,662 @@
+"""The pipeline: read, merge, convert, validate, load, dump, report.
+
+Records stream through it: files are read in parallel into an on-disk spool (SQLite), captures of
+the same record are merged, records are converted and validated in parallel batches, and only the
+N-Triples of the records that conform are bulk-loaded into a new Oxigraph store, which then writes
+the dumps. No stage holds the whole graph in Python objects.
+
+Identity and change: a record's key is its NCJ number (else a key from its title, see
+`Record.key`); its change is decided by a hash of its published content. A record whose hash is
+the same as in the previous build keeps its datestamp and is neither converted nor validated
+again: its triples come from the previous build's state.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import sys
+import time
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.convert import (
+    EntityView,
+    Minter,
+    convert_record,
+    entity_triples,
+    scheme_triples,
+    to_ntriples,
+)
+from kg.errors import KgError, NotARecord, ReadError, StoreError
+from kg.formats import DUMP_FORMATS, dump_filename
+from kg.merge import merge_captures, same_work_key
+from kg.namespaces import PREFIXES, SCHEMA
+from kg.readers import iter_input_files, read_path
+from kg.record import Agent, Record
+from kg.settings import Settings
+from kg.store import BuildDir, current_build, new_build_dir, publish_build
+from kg.validate import Finding, load_shapes, validate_batch
+
+# -- results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input that was not published, and why: a read error, a non-record, a rejection."""
+
+    kind: str  # read-error | not-a-record | rejected
+    file: str
+    line: int | None
+    record: str | None
+    reason: str
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        who = f" record {self.record}" if self.record else ""
+        return f"{where}{who}: {self.reason}"
+
+
+@dataclass
+class RecordOutcome:
+    """What became of one (merged) record."""
+
+    key: str
+    iri: str
+    files: list[str]
+    status: str  # published | rejected
+    findings: list[Finding] = field(default_factory=list)
+    description_hash: str = ""
+    ntriples: str = ""
+    entities: list[EntityView] = field(default_factory=list)
+
+
+@dataclass
+class BuildSummary:
+    files: int = 0
+    captures: int = 0
+    records: int = 0
+    published: int = 0
+    rejected: int = 0
+    read_errors: int = 0
+    not_records: int = 0
+    warnings: int = 0
+    conflicts: int = 0
+    converted: int = 0  # records converted and validated in this run (the rest were unchanged)
+    changed: int = 0  # new or changed records, given a new datestamp
+    deleted: int = 0  # records in the previous build that are gone from the inputs
+    triples: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    conflict_list: list[dict] = field(default_factory=list)
+    build_dir: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every input record was published (non-record pages are not records)."""
+        return self.rejected == 0 and self.read_errors == 0
+
+    def lines(self) -> list[str]:
+        out = [
+            f"files read:        {self.files}",
+            f"records read:      {self.records} (from {self.captures} captures)",
+            f"published:         {self.published}",
+            f"rejected:          {self.rejected + self.read_errors}"
+            f" ({self.rejected} failed validation, {self.read_errors} unreadable)",
+            f"not records:       {self.not_records}",
+            f"warnings:          {self.warnings}",
+            f"conflicts merged:  {self.conflicts}",
+            f"converted now:     {self.converted} (changed or new: {self.changed}, "
+            f"deleted: {self.deleted})",
+            f"triples:           {self.triples}",
+        ]
+        if self.seconds:
+            out.append(
+                "time:              "
+                + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+            )
+        return out
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _read_file(path: str) -> list[tuple[str, str | None, dict | None]]:
+    """Worker: one file -> [(key, record-json, None)] or [("", None, problem)]."""
+    out: list[tuple[str, str | None, dict | None]] = []
+    try:
+        for item in read_path(Path(path)):
+            if isinstance(item, Record):
+                out.append((item.key, item.to_json(), None))
+            else:
+                out.append(("", None, _problem_dict(item, path)))
+    except Exception as exc:  # a reader bug must not stop the batch: report it against the file
+        out.append(
+            ("", None, {"kind": "read-error", "file": path, "line": None, "record": None,
+                        "reason": f"reader failed: {type(exc).__name__}: {exc}"})
+        )
+    return out
+
+
+def _problem_dict(error: KgError, path: str) -> dict:
+    return {
+        "kind": "not-a-record" if isinstance(error, NotARecord) else "read-error",
+        "file": error.file or path,
+        "line": error.line,
+        "record": error.record,
+        "reason": error.message,
+    }
+
+
+# -- converting and validating -------------------------------------------------------------------
+
+
+def _convert_batch(args: tuple[list[tuple[str, str, str | None, list[str]]], str, str]):
+    """Worker: convert and validate a batch of merged records; return their outcomes."""
+    items, base, shapes_dir = args
+    shapes = load_shapes(Path(shapes_dir))
+    converted = []
+    for key, record_json, modified, same_as in items:
+        record = Record.from_json(record_json)
+        rec = convert_record(record, base=base, modified=modified)
+        mint = Minter(base)
+        for other in same_as:
+            rec.triples.append((mint.iri("record", key), SCHEMA.sameAs, mint.iri("record", other)))
+        converted.append((key, record, rec))
+    views: dict[tuple[str, str], EntityView] = {}
+    addresses: dict[tuple[str, str], set] = defaultdict(set)
+    for _, _, rec in converted:
+        for view in rec.entities:
+            views.setdefault((view.kind, view.key), view)
+            if view.agent and view.agent.address:
+                addresses[(view.kind, view.key)].add(view.agent.address)
+    ent_triples = []
+    for k, view in views.items():
+        ent_triples += entity_triples(view, base=base, addresses=addresses.get(k, ()))
+    report = validate_batch(
+        [rec for _, _, rec in converted], ent_triples, shapes=shapes, base=base
+    )
+    outcomes = []
+    for key, record, rec in converted:
+        status = "published" if report.conforms(rec.iri) else "rejected"
+        outcomes.append(
+            RecordOutcome(
+                key=key,
+                iri=rec.iri,
+                files=sorted(set(getattr(record, "source_files", None) or [record.source_file])),
+                status=status,
+                findings=report.for_record(rec.iri),
+                ntriples="".join(to_ntriples(rec.triples)) if status == "published" else "",
+                entities=rec.entities,
+            )
+        )
+    return outcomes
+
+
+# -- the state of a build: per record, for incremental rebuilds and change dates -----------------
+
+STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY,
+    iri TEXT NOT NULL,
+    description_hash TEXT NOT NULL,
+    datestamp TEXT NOT NULL,
+    status TEXT NOT NULL,          -- published | rejected | deleted
+    files TEXT NOT NULL,           -- JSON list
+    findings TEXT NOT NULL,        -- JSON list
+    ntriples BLOB,                 -- zlib-compressed N-Triples of a published record
+    entities TEXT NOT NULL         -- JSON list of entity views
+);
+"""
+
+
+def _open_state(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path))
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.executescript(STATE_SCHEMA)
+    return conn
+
+
+def _view_to_json(view: EntityView) -> dict:
+    return asdict(view)
+
+
+def _view_from_json(data: dict) -> EntityView:
+    agent = data.get("agent")
+    if agent:
+        agent = Agent(**{**agent, "address": tuple(agent.get("address") or ())})
+    return EntityView(
+        kind=data["kind"], key=data["key"], label=data["label"], agent=agent,
+        funders=tuple(data.get("funders") or ()),
+    )
+
+
+# -- the pipeline ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _build_lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".build.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StoreError("another build is running on this data folder",
+                             file=str(data_dir)) from exc
+        yield
+
+
+def _pool(workers: int):
+    if workers <= 1:
+        return None
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def _imap(pool, fn: Callable, items: Iterable, chunksize: int = 1):
+    if pool is None:
+        return map(fn, items)
+    return pool.imap(fn, items, chunksize=chunksize)
+
+
+def _progress(settings: Settings, iterable, *, total: int | None, desc: str):
+    if not settings.progress or not sys.stderr.isatty():
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="rec", leave=False)
+
+
+def now_datestamp() -> str:
+    return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_pipeline(
+    inputs: Sequence[str | Path],
+    *,
+    settings: Settings,
+    work_dir: Path,
+    previous_state: Path | None,
+    datestamp: str,
+    summary: BuildSummary,
+) -> sqlite3.Connection:
+    """Read, merge, convert and validate into work_dir/state.sqlite; return the open state."""
+    t0 = time.monotonic()
+    files = [str(p) for p in iter_input_files(inputs)]
+    summary.files = len(files)
+    spool = sqlite3.connect(str(work_dir / "spool.sqlite"))
+    spool.execute("PRAGMA journal_mode=OFF")
+    spool.execute("PRAGMA synchronous=OFF")
+    spool.execute("CREATE TABLE captures (key TEXT, seq INTEGER, json TEXT)")
+    pool = _pool(settings.workers)
+    try:
+        seq = 0
+        for results in _progress(settings, _imap(pool, _read_file, files, chunksize=16),
+                                 total=len(files), desc="read"):
+            for key, record_json, problem in results:
+                if problem:
+                    p = Problem(**problem)
+                    summary.problems.append(p)
+                    if p.kind == "not-a-record":
+                        summary.not_records += 1
+                    else:
+                        summary.read_errors += 1
+                    continue
+                seq += 1
+                spool.execute("INSERT INTO captures VALUES (?, ?, ?)", (key, seq, record_json))
+        summary.captures = seq
+        spool.execute("CREATE INDEX captures_key ON captures (key, seq)")
+        spool.commit()
+        summary.seconds["read"] = time.monotonic() - t0
+
+        # Merge captures of one record, and find records that name the same work.
+        t1 = time.monotonic()
+        spool.execute("CREATE TABLE merged (key TEXT PRIMARY KEY, json TEXT, hash TEXT)")
+        works: dict[str, list[str]] = defaultdict(list)
+        current_key, group = None, []
+
+        def flush() -> None:
+            if not group:
+                return
+            result = merge_captures(group)
+            record = result.record
+            for conflict in result.conflicts:
+                summary.conflicts += 1
+                summary.conflict_list.append({"record": current_key, **_plain(conflict)})
+            work = same_work_key(record)
+            if work:
+                works[work].append(current_key)
+            spool.execute(
+                "INSERT INTO merged VALUES (?, ?, ?)",
+                (current_key, record.to_json(), record.content_hash()),
+            )
+
+        for key, record_json in spool.execute("SELECT key, json FROM captures ORDER BY key, seq"):
+            if key != current_key:
+                flush()
+                current_key, group = key, []
+            group.append(Record.from_json(record_json))
+        flush()
+        same_as: dict[str, list[str]] = {}
+        for keys in works.values():
+            if len(keys) > 1:
+                for k in keys:
+                    same_as[k] = sorted(x for x in keys if x != k)
+        summary.records = spool.execute("SELECT count(*) FROM merged").fetchone()[0]
+        summary.seconds["merge"] = time.monotonic() - t1
+
+        # Decide what changed against the previous build's state.
+        t2 = time.monotonic()
+        state = _open_state(work_dir / "state.sqlite")
+        previous: dict[str, tuple[str, str, str]] = {}
+        if previous_state and previous_state.exists():
+            state.execute("ATTACH DATABASE ? AS prev", (str(previous_state),))
+            for key, dhash, stamp, status in state.execute(
+                "SELECT key, description_hash, datestamp, status FROM prev.records"
+            ):
+                previous[key] = (dhash, stamp, status)
+
+        def description_hash(content_hash: str, key: str) -> str:
+            text = content_hash + "|" + "|".join(same_as.get(key, ()))
+            return hashlib.sha256(text.encode()).hexdigest()
+
+        todo: list[tuple[str, str, str | None, list[str]]] = []
+        seen = set()
+        for key, record_json, chash in spool.execute("SELECT key, json, hash FROM merged"):
+            seen.add(key)
+            dhash = description_hash(chash, key)
+            prev = previous.get(key)
+            if prev and prev[0] == dhash and prev[2] in ("published", "rejected"):
+                state.execute(
+                    "INSERT INTO records SELECT * FROM prev.records WHERE key = ?", (key,)
+                )
+                continue
+            # New, changed, or restored after a deletion: its description changes now.
+            summary.changed += 1
+            todo.append((key, record_json, datestamp, same_as.get(key, [])))
+        for key, (dhash, _, status) in previous.items():
+            if key not in seen:
+                if status != "deleted":
+                    summary.deleted += 1
+                    state.execute(
+                        "INSERT INTO records SELECT key, iri, description_hash, ?, 'deleted', "
+                        "files, '[]', NULL, '[]' FROM prev.records WHERE key = ?",
+                        (datestamp, key),
+                    )
+                else:
+                    state.execute("INSERT INTO records SELECT * FROM prev.records WHERE key = ?",
+                                  (key,))
+        hashes = {k: description_hash(h, k) for k, h in spool.execute(
+            "SELECT key, hash FROM merged")}
+
+        # Convert and validate what changed, in parallel batches.
+        batches = [
+            (todo[i : i + settings.batch_size], settings.base, str(settings.shapes_dir))
+            for i in range(0, len(todo), settings.batch_size)
+        ]
+        summary.converted = len(todo)
+        progress = _progress(settings, None, total=len(todo), desc="convert+validate")
+        for outcomes in _imap(pool, _convert_batch, batches):
+            for o in outcomes:
+                state.execute(
+                    "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        o.key, o.iri, hashes[o.key], datestamp, o.status,
+                        json.dumps(o.files), json.dumps([asdict(f) for f in o.findings]),
+                        zlib.compress(o.ntriples.encode("utf-8")) if o.ntriples else None,
+                        json.dumps([_view_to_json(v) for v in o.entities]),
+                    ),
+                )
+            if progress is not None and hasattr(progress, "update"):
+                progress.update(len(outcomes))
+        state.commit()
+        summary.seconds["convert+validate"] = time.monotonic() - t2
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        spool.close()
+        (work_dir / "spool.sqlite").unlink(missing_ok=True)
+
+    for key, files, findings, status in state.execute(
+        "SELECT key, files, findings, status FROM records WHERE status != 'deleted' ORDER BY key"
+    ):
+        findings = json.loads(findings)
+        summary.warnings += sum(1 for f in findings if f["severity"] == "warning")
+        if status == "published":
+            summary.published += 1
+        else:
+            summary.rejected += 1
+            violations = [Finding(**f).describe() for f in findings if f["severity"] == "violation"]
+            summary.problems.append(
+                Problem("rejected", ", ".join(json.loads(files)), None, key, "; ".join(violations))
+            )
+    return state
+
+
+def _plain(obj) -> dict:
+    from kg.record import _plain as plain
+
+    return plain(obj) if not isinstance(obj, dict) else obj
+
+
+def write_graph_ntriples(state: sqlite3.Connection, out: Path, *, base: str) -> int:
+    """All published records and the entities they name, as one N-Triples file for bulk load."""
+    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    chosen: dict[tuple[str, str], dict] = {}
+    addresses: dict[tuple[str, str], set] = defaultdict(set)
+    funders: dict[tuple[str, str], set] = defaultdict(set)
+    lines = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        for blob, entities in state.execute(
+            "SELECT ntriples, entities FROM records WHERE status = 'published' ORDER BY key"
+        ):
+            text = zlib.decompress(blob).decode("utf-8")
+            fh.write(text)
+            lines += text.count("\n")
+            for view in json.loads(entities):
+                k = (view["kind"], view["key"])
+                variant = json.dumps({"label": view["label"], "agent": _agent_name(view)},
+                                     sort_keys=True)
+                counts[k][variant] += 1
+                chosen.setdefault(k, view)
+                agent = view.get("agent")
+                if agent and agent.get("address"):
+                    addresses[k].add(tuple(agent["address"]))
+                funders[k].update(view.get("funders") or ())
+        # One description per entity: the way most records write its name (ties: first in order).
+        for k, counter in counts.items():
+            best = max(counter.items(), key=lambda item: (item[1], _neg(item[0])))[0]
+            best_label = json.loads(best)["label"]
+            view = _view_from_json({**chosen[k], "label": best_label,
+                                    "funders": sorted(funders[k])})
+            if view.agent:
+                view = EntityView(view.kind, view.key, best_label,
+                                  agent=Agent(best_label, view.agent.kind, _acronym(view.agent,
+                                              counter), view.agent.address),
+                                  funders=view.funders)
+            text = "".join(to_ntriples(entity_triples(view, base=base, addresses=addresses[k])))
+            fh.write(text)
+            lines += text.count("\n")
+        text = "".join(to_ntriples(scheme_triples(base=base)))
+        fh.write(text)
+        lines += text.count("\n")
+    return lines
+
+
+def _agent_name(view: dict) -> str | None:
+    agent = view.get("agent")
+    return agent.get("acronym") if agent else None
+
+
+def _acronym(agent: Agent, counter: Counter) -> str | None:
+    acronyms = Counter()
+    for variant, n in counter.items():
+        acro = json.loads(variant)["agent"]
+        if acro:
+            acronyms[acro] += n
+    return max(sorted(acronyms), key=lambda a: acronyms[a]) if acronyms else agent.acronym
+
+
+def _neg(text: str) -> tuple:
+    # max() over (count, _neg(text)) picks the lexically smallest text among equal counts.
+    return tuple(-ord(c) for c in text)
+
+
+def write_dumps(store: ox.Store, dumps: Path) -> list[dict]:
+    """The dumps, written by Oxigraph, gzipped reproducibly (no name or time in the header)."""
+    dumps.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for fmt in DUMP_FORMATS:
+        target = dumps / dump_filename(fmt)
+        raw = dumps / f".{target.name}.raw"
+        store.dump(
+            str(raw), fmt.oxigraph, from_graph=ox.DefaultGraph(),
+            prefixes=PREFIXES if fmt.name == "turtle" else None,
+        )
+        with open(raw, "rb") as src, open(target, "wb") as dst_file:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=dst_file, mtime=0) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        raw.unlink()
+        entries.append({"name": target.name, "format": fmt.name, "media_type": fmt.media_type,
+                        "size": target.stat().st_size, "sha256": _sha256(target)})
+    (dumps / "SHA256SUMS").write_text(
+        "".join(f"{e['sha256']}  {e['name']}\n" for e in entries), encoding="utf-8"
+    )
+    return entries
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_reports(state: sqlite3.Connection, summary: BuildSummary, reports: Path,
+                  *, shapes_dir: Path, datestamp: str) -> None:
+    """build.json (summary and every problem) and the SHACL findings as JSON and as RDF."""
+    from kg.report import validation_report_graph
+
+    reports.mkdir(parents=True, exist_ok=True)
+    findings = []
+    checked = 0
+    for key, iri, status, raw in state.execute(
+        "SELECT key, iri, status, findings FROM records WHERE status != 'deleted' ORDER BY key"
+    ):
+        checked += 1
+        for f in json.loads(raw):
+            findings.append({**f, "key": key, "status": status})
+    (reports / "validation.json").write_text(
+        json.dumps({"checked": checked, "shapes": sorted(p.name for p in shapes_dir.glob("*.ttl")),
+                    "findings": findings}, indent=1, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    graph = validation_report_graph(findings, checked=checked, shapes_dir=shapes_dir,
+                                    created=datestamp)
+    graph.serialize(reports / "validation.ttl", format="turtle")
+    build = {
+        "summary": {k: v for k, v in asdict(summary).items()
+                    if k not in ("problems", "conflict_list")},
+        "problems": [asdict(p) for p in summary.problems],
+        "conflicts": summary.conflict_list,
+    }
+    (reports / "build.json").write_text(json.dumps(build, indent=1, ensure_ascii=False),
+                                        encoding="utf-8")
+
+
+def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
+    """Build the graph from the inputs into settings.data_dir and make it current.
+
+    The previous build keeps serving until the new one is complete; a failure at any point
+    leaves it in place.
+    """
+    data_dir = Path(settings.data_dir)
+    summary = BuildSummary()
+    started = time.monotonic()
+    with _build_lock(data_dir):
+        previous = current_build(data_dir)
+        if previous and previous.manifest().get("base") != settings.base:
+            previous = None  # another base: every IRI changes, so nothing can be reused
+        datestamp = now_datestamp()
+        build_id = datestamp.replace("-", "").replace(":", "") + f"-{os.getpid()}"
+        work = new_build_dir(data_dir, build_id)
+        try:
+            state = run_pipeline(
+                inputs, settings=settings, work_dir=work.path,
+                previous_state=previous.state_path if previous else None,
+                datestamp=datestamp, summary=summary,
+            )
+            t = time.monotonic()
+            graph_nt = work.path / "graph.nt"
+            write_graph_ntriples(state, graph_nt, base=settings.base)
+            store = ox.Store(str(work.store_path))
+            store.bulk_load(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)
+            store.optimize()
+            summary.triples = len(store)
+            graph_nt.unlink()
+            summary.seconds["load"] = time.monotonic() - t
+            t = time.monotonic()
+            dumps = write_dumps(store, work.dumps)
+            store.flush()
+            del store
+            summary.seconds["dump"] = time.monotonic() - t
+            write_reports(state, summary, work.reports, shapes_dir=settings.shapes_dir,
+                          datestamp=datestamp)
+            state.close()
+            summary.seconds["total"] = time.monotonic() - started
+            manifest = {
+                "build": build_id,
+                "created": datestamp,
+                "base": settings.base,
+                "triples": summary.triples,
+                "records": summary.published,
+                "rejected": summary.rejected + summary.read_errors,
+                "dumps": dumps,
+                "last_modified": _last_modified(work.state_path),
+            }
+            work.manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            final = publish_build(data_dir, work, build_id)
+            summary.build_dir = str(final.path)
+        except BaseException:
+            shutil.rmtree(work.path, ignore_errors=True)
+            raise
+    return summary
+
+
+def _last_modified(state_path: Path) -> str | None:
+    conn = sqlite3.connect(str(state_path))
+    try:
+        row = conn.execute("SELECT max(datestamp) FROM records").fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def validate_only(inputs: Sequence[str | Path], *, settings: Settings, work_dir: Path
+                  ) -> tuple[BuildSummary, list[tuple[str, str, list[dict]]]]:
+    """Read, convert and validate without publishing: per record (key, files, findings)."""
+    summary = BuildSummary()
+    state = run_pipeline(inputs, settings=settings, work_dir=work_dir, previous_state=None,
+                         datestamp=now_datestamp(), summary=summary)
+    rows = [
+        (key, ", ".join(json.loads(files)), json.loads(findings))
+        for key, files, findings in state.execute(
+            "SELECT key, files, findings FROM records ORDER BY key")
+    ]
+    state.close()
+    return summary, rows

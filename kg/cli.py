@@ -1,0 +1,134 @@
+"""The `kg` command: each subcommand a thin wrapper over one stage (see CONTRACT in the README)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from kg.errors import KgError
+from kg.settings import Settings
+
+DEFAULT_INPUTS = ("seeds",)
+
+# Exit codes: 0 all published; 1 some records rejected (the graph is still built from the
+# others); 2 usage or configuration error; 3 the build or query could not run at all.
+EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
+
+
+def _fail(exc: KgError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+@click.group(help="Publish NCJRS records as a linked-data knowledge graph.")
+@click.version_option(package_name="kg")
+def main() -> None:
+    pass
+
+
+@main.command(help="Read, convert, validate and publish records into a built graph.")
+@click.argument("inputs", nargs=-1, type=click.Path())
+@click.option("--out", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of the built graph (default ./kg-data, or KG_DATA).")
+@click.option("--base", default=None, help="Base URI (default KG_BASE_URI or "
+              "http://localhost:5000/).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def build(inputs, data_dir, base, workers, no_progress) -> None:
+    from kg.build import build as run_build
+
+    try:
+        settings = Settings.from_env(base=base, data_dir=data_dir, workers=workers,
+                                     progress=False if no_progress else None)
+        summary = run_build(inputs or DEFAULT_INPUTS, settings=settings)
+    except KgError as exc:
+        _fail(exc)
+    for line in summary.lines():
+        click.echo(line)
+    for problem in summary.problems:
+        click.echo(f"{problem.kind}: {problem.describe()}", err=True)
+    click.echo(f"built graph: {settings.data_dir}/current")
+    sys.exit(0 if summary.ok else EXIT_REJECTED)
+
+
+@main.command(help="Convert and validate records without publishing; print the SHACL report.")
+@click.argument("inputs", nargs=-1, type=click.Path())
+@click.option("--base", default=None, help="Base URI.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
+@click.option("--all", "show_all", is_flag=True, help="List conforming records too.")
+def validate(inputs, base, workers, show_all) -> None:
+    from kg.build import validate_only
+
+    try:
+        settings = Settings.from_env(base=base, workers=workers, progress=False)
+        with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
+            summary, rows = validate_only(inputs or DEFAULT_INPUTS, settings=settings,
+                                          work_dir=Path(tmp))
+    except KgError as exc:
+        _fail(exc)
+    violations = 0
+    for key, files, findings in rows:
+        bad = [f for f in findings if f["severity"] == "violation"]
+        violations += len(bad)
+        if not findings and not show_all:
+            continue
+        status = "REJECTED" if bad else "ok"
+        click.echo(f"record {key} ({files}): {status}")
+        for f in findings:
+            value = f" value {f['value']!r}" if f.get("value") is not None else ""
+            about = "" if f["focus"] == f["record"] else f" on {f['focus']}"
+            click.echo(f"  {f['severity']}: {f['field']}{value}{about}: {f['message']}")
+    for problem in summary.problems:
+        if problem.kind != "rejected":
+            click.echo(f"{problem.kind}: {problem.describe()}")
+    click.echo(f"{len(rows)} records checked, {summary.rejected} with violations, "
+               f"{summary.warnings} warnings, {summary.read_errors} unreadable, "
+               f"{summary.not_records} not records")
+    sys.exit(EXIT_REJECTED if violations or summary.read_errors else 0)
+
+
+@main.command(help="Serve a built graph with a production WSGI server.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of the built graph (default ./kg-data).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.option("--threads", default=8, type=int, show_default=True,
+              help="Worker threads answering requests.")
+def serve(data_dir, host, port, threads) -> None:
+    from waitress import serve as waitress_serve
+
+    from kg.web import create_app
+
+    try:
+        settings = Settings.from_env(data_dir=data_dir)
+        app = create_app(settings)
+    except KgError as exc:
+        _fail(exc)
+    click.echo(f"serving {settings.data_dir} on http://{host}:{port}/ (base {settings.base})")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="kg",
+                   clear_untrusted_proxy_headers=True)
+
+
+@main.command(help="Run a read-only SPARQL query against a built graph.")
+@click.argument("sparql")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+def query(sparql, data_dir, fmt) -> None:
+    from kg.query import run_cli_query
+
+    try:
+        settings = Settings.from_env(data_dir=data_dir)
+        if sparql.startswith("@"):
+            sparql = Path(sparql[1:]).read_text(encoding="utf-8")
+        click.echo(run_cli_query(sparql, settings=settings, fmt=fmt), nl=False)
+    except KgError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE if exc.__class__.__name__ == "QueryError" else EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

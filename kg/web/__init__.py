@@ -1,0 +1,108 @@
+"""The web layer: `create_app(settings)` and one blueprint per URL family.
+
+The server only reads what `kg build` wrote (the `current` build of the data folder); it never
+converts. When a new build becomes current, the next request after it sees it: the app checks
+the `current` link at most once a second and swaps the store under a lock, without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask, jsonify
+
+from kg.errors import KgError, QueryError, StoreError
+from kg.settings import Settings
+from kg.store import CURRENT, BuildDir, EmbeddedStore, require_current_build
+
+
+class GraphHandle:
+    """The current build and its store, reopened when `current` changes."""
+
+    CHECK_EVERY = 1.0
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._target: str | None = None
+        self._checked = 0.0
+        self.build: BuildDir
+        self.store: EmbeddedStore
+        self.manifest: dict
+        self._open()
+
+    def _link_target(self) -> str | None:
+        try:
+            return os.readlink(Path(self.settings.data_dir) / CURRENT)
+        except OSError:
+            return None
+
+    def _open(self) -> None:
+        build = require_current_build(self.settings.data_dir)
+        self.store = EmbeddedStore(build)
+        self.build = build
+        self.manifest = build.manifest()
+        self._target = self._link_target()
+        self._checked = time.monotonic()
+
+    def refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < self.CHECK_EVERY:
+            return
+        with self._lock:
+            self._checked = now
+            if self._link_target() != self._target:
+                self._open()  # the old store object is closed when the last request drops it
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The WSGI app serving the current build of settings.data_dir."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["KG_SETTINGS"] = settings
+    handle = GraphHandle(settings)
+    app.extensions["kg"] = handle
+
+    @app.before_request
+    def _refresh() -> None:
+        handle.refresh()
+
+    @app.get("/health")
+    def health():
+        return jsonify(
+            status="ok",
+            build=handle.manifest.get("build"),
+            records=handle.manifest.get("records"),
+            triples=handle.manifest.get("triples"),
+        )
+
+    # One place maps error classes to HTTP status.
+    status_for = {QueryError: 400, StoreError: 503}
+
+    @app.errorhandler(KgError)
+    def _kg_error(exc: KgError):
+        status = next((s for cls, s in status_for.items() if isinstance(exc, cls)), 500)
+        return jsonify(error=str(exc)), status
+
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _blueprints():
+    """Blueprints that exist so far (each URL family in its own module)."""
+    import importlib
+
+    found = []
+    for name in ("linked_data", "sparql", "oai"):
+        try:
+            module = importlib.import_module(f"kg.web.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"kg.web.{name}":
+                raise
+            continue
+        found.append(module.bp)
+    return found

@@ -43,3 +43,6 @@ def read_path(path: Path) -> Iterator[Record | ReadError]:
         )
         return
     yield from reader(path)  # type: ignore[operator]
+
+
+from kg.readers import page  # noqa: E402,F401  (registers ".txt")

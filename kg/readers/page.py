@@ -1,0 +1,998 @@
+"""Reader for captured NCJRS page text (`.txt`): one page, one record.
+
+The captures come in several layouts (see docs/input-formats.md): the current ojp.gov page
+("Label" on its own line, value below), "lossy" captures of it where labels and values came
+apart, the older abstract.aspx / Abstracts Database pages ("Label: value" lines, one variant
+as a pipe table), agency library pages, one OJJDP page and pages with no labels at all. Every
+layout is first reduced to raw lines per field; one interpreter then turns those into a
+`Record`, so a field means the same thing whichever layout it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from kg.errors import NotARecord, ReadError
+from kg.readers import READERS
+from kg.record import Agent, Journal, Link, PartialDate, Record
+
+# Cut captures keep at most CUT_AT characters of page text (the text after the `# source:`
+# line, trailing newlines dropped). Measured on the seeds: every cut body is 1978-2000
+# characters long; the longest complete short capture is 1957. A body this close to the limit
+# is taken as cut; a longer one (the seed without a source line, 2,774) was not captured this way.
+CUT_AT = 2000
+CUT_WINDOW = 25
+
+# -- vocabularies ----------------------------------------------------------------------------
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+SEASONS = {"spring", "summer", "fall", "autumn", "winter"}
+
+COUNTRIES = {
+    "united states of america", "united states", "canada", "united kingdom", "england",
+    "scotland", "wales", "ireland", "australia", "new zealand", "germany",
+    "federal republic of germany", "france", "italy", "spain", "netherlands", "belgium",
+    "switzerland", "austria", "sweden", "norway", "denmark", "finland", "japan", "china",
+    "india", "israel", "south africa", "mexico", "brazil", "international",
+}  # fmt: skip
+LANGUAGES = {
+    "english", "spanish", "french", "german", "italian", "portuguese", "dutch", "japanese",
+    "chinese", "russian", "swedish", "norwegian", "danish", "finnish", "polish", "korean",
+    "arabic", "hebrew", "greek", "hungarian", "czech", "vietnamese",
+}  # fmt: skip
+
+# Words that make an author an organisation rather than a person.
+ORG_WORDS = {
+    "university", "univ", "institute", "institution", "center", "centre", "ctr", "dept",
+    "department", "office", "bureau", "association", "assoc", "inc", "incorporated", "council",
+    "commission", "agency", "foundation", "forum", "services", "service", "corporation", "corp",
+    "company", "committee", "board", "court", "courts", "project", "program", "programs",
+    "coalition", "network", "alliance", "society", "college", "school", "academy", "laboratory",
+    "laboratories", "ltd", "llc", "group", "administration", "division", "clearinghouse",
+    "partnership", "authority", "ministry", "government", "library", "trust", "fund",
+    "federation", "league", "conference", "consortium", "organization", "organisation",
+    "police", "sheriff's", "national", "international", "states", "county", "state", "city",
+    "us", "u.s.", "ncjrs", "congress", "senate", "house", "panel", "task", "force",
+}  # fmt: skip
+
+# Name particles allowed in lower case inside a person's or organisation's name.
+NAME_PARTICLES = {
+    "de", "del", "della", "der", "den", "van", "von", "la", "le", "du", "da", "di", "dos",
+    "bin", "al", "y", "of", "and", "for", "the", "on", "in", "&", "ed.", "et",
+}  # fmt: skip
+
+NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"}
+DEGREE_RE = re.compile(
+    r"(?:,?\s+(?:Ph\.?\s?D\.?|M\.D\.|MD|J\.D\.|JD|Ed\.D\.|Psy\.D\.|M\.P\.H\.|MPH|M\.S\.W\.|MSW"
+    r"|LCSW|M\.A\.|M\.S\.|R\.N\.|Esq\.?))+$"
+)
+
+# Cities whose names start with these words take two words when split off a one-line sponsor.
+TWO_WORD_CITY_STARTS = {
+    "new", "los", "san", "santa", "st.", "saint", "fort", "salt", "las", "silver", "college",
+    "westlake", "baton", "palo", "el", "grand", "long", "little", "kansas", "des", "ann",
+}  # fmt: skip
+
+# "National Institute of Justice/" at a line end is "National Institute of Justice/NCJRS" cut
+# at the wrap: the same pages elsewhere give the full name with the same Rockville address.
+SLASH_COMPLETIONS = {"National Institute of Justice/": "National Institute of Justice/NCJRS"}
+
+# Site chrome of the current ojp.gov page, not part of the record.
+HEADER_LINES = {
+    "u.s. flag",
+    "an official website of the united states government, department of justice.",
+    "here's how you know",
+    "ncjrs virtual library",
+    "click here to search the ncjrs virtual library",
+}
+HEADER_PREFIXES = ("the virtual library houses",)
+
+# -- patterns --------------------------------------------------------------------------------
+
+SOURCE_RE = re.compile(r"^#\s*source:\s*(\S+)\s*$")
+JOURNAL_KEY_RE = re.compile(r"\b(Volume|Issue|Dated|Pages)\s*:\s*", re.IGNORECASE)
+LENGTH_RE = re.compile(r"^(\d+)\s*(?:pages?|pp?\.?|page\(s\))$", re.IGNORECASE)
+ADDRESS_RE = re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
+FULL_ADDRESS_RE = re.compile(
+    r"^(?:[^,]+,\s*)*[A-Za-z .'-]+,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?(?:,\s*[A-Za-z .]+)?$"
+)
+INLINE_ADDRESS_RE = re.compile(r"^(?P<before>.*?)\s*,\s*(?P<tail>[A-Z]{2}\s+\d{5}(?:-\d{4})?)\s*$")
+ACRONYM_RE = re.compile(r"^(?P<name>.*\S)\s*\((?P<acronym>[A-Z][A-Za-z0-9&.\-]{1,15})\)$")
+GRANT_RE = re.compile(r"^(?=[A-Z0-9-]*\d)[A-Z0-9]{2,}(?:-[A-Z0-9]+)+$")
+NCJ_REF_RE = re.compile(r"\bNCJ\s*[-#]?\s*(\d{2,7})\b")
+ABSTRACT_NOTE_RE = re.compile(r"\s*\((?P<note>[^()]{0,60}\babstract\b[^()]{0,40})\)\s*$", re.I)
+OJJDP_NCJ_RE = re.compile(r"^\(NCJ\s*(\d+)\)\s*(.*)$")
+OJJDP_KIND_RE = re.compile(r"^(?P<kind>[A-Z][\w /&-]*?),\s*(?P<pages>\d+)\s*page\(s\)$")
+FOOTER_RE = re.compile(r"^(Date Published|Date Created)\s*:\s*(.+)$")
+ASPX_LABEL_RE = re.compile(r"^\s*([A-Z][A-Za-z()/ ]{0,40}?)\s*:(?:\s+|$)(.*)$")
+SENTENCE_END_RE = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"“(\[A-Z0-9])")
+
+# Labels of the current page (own line) -> raw field.
+MODERN_LABELS = {
+    "ncj number": "ncj",
+    "journal": "journal",
+    "author(s)": "authors",
+    "author": "authors",
+    "authors": "authors",
+    "corporate author(s)": "corporate",
+    "corporate author": "corporate",
+    "editor(s)": "editors",
+    "editor": "editors",
+    "date published": "date",
+    "length": "length",
+    "publication series": "series",
+    "series": "series",
+    "annotation": "annotation",
+    "abstract": "abstract",
+    "grant number(s)": "grants",
+    "grant number": "grants",
+    "sponsoring agency": "sponsors",
+    "sponsoring agencies": "sponsors",
+    "sponsoring agency(ies)": "sponsors",
+    "publication format": "formats",
+    "publication type": "types",
+    "language": "language",
+    "country": "country",
+    "subject(s)": "subjects",
+    "subjects": "subjects",
+    "downloads": "links",
+    "related datasets": "datasets",
+    "availability": "skip",
+    "similar publications": "skip",
+    "agencies": "listing",
+}
+
+# Labels of the abstract.aspx and Abstracts Database pages ("Label: value") -> raw field.
+ASPX_LABELS = {
+    "ncj number": "ncj",
+    "title": "title",
+    "journal": "journal",
+    "series": "series",
+    "author(s)": "authors",
+    "author": "authors",
+    "editor(s)": "editors",
+    "editor": "editors",
+    "corporate author": "corporate",
+    "corporate author(s)": "corporate",
+    "date published": "date",
+    "page count": "length",
+    "length": "length",
+    "sponsoring agency": "sponsors",
+    "sponsoring agencies": "sponsors",
+    "grant number": "grants",
+    "grant number(s)": "grants",
+    "sale source": "skip",
+    "document": "links",
+    "document url": "links",
+    "dataset": "datasets",
+    "dataset url": "datasets",
+    "type": "types",
+    "publication type": "types",
+    "format": "formats",
+    "publication format": "formats",
+    "language": "language",
+    "country": "country",
+    "annotation": "annotation",
+    "abstract": "abstract",
+    "main term(s)": "subjects",
+    "index term(s)": "subjects",
+    "subject(s)": "subjects",
+    "note": "skip",
+    "publication number": "skip",
+    "isbn": "skip",
+    "contract number": "skip",
+}
+
+# The order fields stand in on the current page: a value without its label is given to the
+# first field at or after the last label seen whose shape it has.
+MODERN_ORDER = [
+    "ncj", "journal", "authors", "corporate", "editors", "date", "length", "series",
+    "annotation", "abstract", "links", "datasets", "grants", "sponsors", "formats", "types",
+    "language", "country", "subjects",
+]  # fmt: skip
+SINGLE_VALUED = {"ncj", "journal", "date", "length", "series", "language", "country", "title"}
+PROSE_FIELDS = {"annotation", "abstract"}
+LIST_FIELDS = {"authors", "editors", "types", "formats", "subjects", "grants", "links", "datasets"}
+
+
+# -- the reader ------------------------------------------------------------------------------
+
+
+def read_page_file(path: Path) -> Iterator[Record | ReadError]:
+    """Registry entry for `.txt`: a page file holds exactly one record (or an error)."""
+    try:
+        text, notes = decode_page_bytes(path.read_bytes(), file=str(path))
+    except OSError as exc:
+        yield ReadError(f"cannot read file: {exc}", file=str(path))
+        return
+    except ReadError as exc:
+        yield exc
+        return
+    yield parse_page(text, source_file=str(path), notes=notes)
+
+
+def decode_page_bytes(data: bytes, *, file: str) -> tuple[str, list[str]]:
+    """UTF-8 (BOM allowed), else Windows-1252 with a note; refuse empty and binary input."""
+    if not data.strip():
+        raise ReadError("empty file: no page text", file=file)
+    head = data[:4096]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if b"\x00" in head or controls > len(head) * 0.05:
+        raise ReadError("binary data, not page text", file=file)
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), ["not valid UTF-8; decoded as Windows-1252"]
+    except UnicodeDecodeError as exc:
+        raise ReadError(
+            f"undecodable text (neither UTF-8 nor Windows-1252): {exc}", file=file
+        ) from None
+
+
+@dataclass
+class _Raw:
+    """A page reduced to raw value lines per field, before interpretation."""
+
+    layout: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    labelled: set[str] = field(default_factory=set)  # fields whose label stood on the page
+    last_field: str | None = None  # the field that received the page's last line
+    no_download: bool = False
+    skip_label: str = ""  # the unread section the page's last line stood in
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, value: str) -> None:
+        self.fields.setdefault(name, []).append(value)
+
+
+def parse_page(
+    text: str, *, source_file: str, notes: list[str] | None = None
+) -> Record | ReadError:
+    """One page text in, one `Record` (or `NotARecord` / `ReadError`) out."""
+    notes = list(notes or [])
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    source_url = None
+    if lines and (match := SOURCE_RE.match(lines[0].strip())):
+        source_url = _tidy_url(match.group(1))
+        if source_url != match.group(1):
+            notes.append(f"source URL {match.group(1)!r} read as {source_url!r}")
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        return ReadError("no page text after the source line", file=source_file)
+
+    if source_url and "/taxonomy/" in urlsplit(source_url).path:
+        return NotARecord(
+            "a subject listing page (taxonomy term), not a record page", file=source_file
+        )
+
+    body_length = len("\n".join(lines))
+    cut = CUT_AT - CUT_WINDOW <= body_length <= CUT_AT
+    base = _site_layout(source_url)
+    raw = _reduce(lines, base=base)
+    if raw.layout == "listing":
+        return NotARecord(
+            "a listing page (an 'Agencies' list of several records), not a record page",
+            file=source_file,
+        )
+    cut_field = None
+    if cut:
+        cut_field = raw.last_field
+        skip_label = raw.skip_label
+        lines = _trim_last_line(lines, raw)
+        raw = _reduce(lines, base=base)
+
+    record = Record(source_file=source_file, source_url=source_url, layout=raw.layout)
+    record.notes = notes + raw.notes
+    _interpret(raw, record)
+    if cut:
+        record.truncated = True
+        record.truncated_field = _RECORD_FIELD.get(cut_field or "")
+        unread = f"the {skip_label!r} list, which is not read"
+        where = record.truncated_field or (unread if cut_field == "skip" else "an unknown field")
+        record.notes.append(
+            f"capture cut at {body_length} characters inside {where}; trimmed to whole "
+            "sentences/words, later fields unknown"
+        )
+    if record.title is None and source_url:
+        slug_title = _title_from_url(source_url)
+        if slug_title:
+            record.title = slug_title
+            record.title_from_url = True
+            record.notes.append(f"page has no title; title {slug_title!r} taken from the URL")
+    if not (record.ncj or record.title or record.annotation or record.abstract):
+        return NotARecord(
+            "no record fields found (no NCJ number, title, annotation or abstract)",
+            file=source_file,
+        )
+    _related(record)
+    return record
+
+
+def _site_layout(url: str | None) -> str:
+    """The name of the current-page family a URL belongs to (the page text decides the rest)."""
+    path = urlsplit(url).path.lower() if url else ""
+    if "/library/publications/" in path:
+        return "ojp-library"
+    if "/node/" in path:
+        return "ojp-node"
+    return "ojp-modern"
+
+
+def _tidy_url(url: str) -> str:
+    """`https://ojp.gov./x` is `https://ojp.gov/x`: drop the root dot of a fully-qualified host."""
+    parts = urlsplit(url)
+    if parts.netloc.endswith("."):
+        parts = parts._replace(netloc=parts.netloc.rstrip("."))
+    return urlunsplit(parts)
+
+
+def _reduce(lines: list[str], *, base: str) -> _Raw:
+    if sum(1 for line in lines if line.rstrip().endswith("|")) >= 5:
+        return _reduce_aspx(_unpipe(lines), layout="abstract-aspx-table")
+    if any(re.match(r"^\s*NCJ Number:", line) for line in lines):
+        is_db = any(line.strip() == "Abstract Database" for line in lines) or any(
+            "To download this abstract" in line for line in lines
+        )
+        return _reduce_aspx(lines, layout="abstract-db" if is_db else "abstract-aspx")
+    return _reduce_modern(lines, base=base)
+
+
+# -- abstract.aspx / Abstracts Database ------------------------------------------------------
+
+
+def _unpipe(lines: list[str]) -> list[str]:
+    """The pipe-table capture: `Label: |` / `value |` / `|` rows back to plain lines."""
+    out = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped == "|":
+            continue
+        out.append(re.sub(r"\s*\|$", "", stripped))
+    return out
+
+
+def _reduce_aspx(lines: list[str], *, layout: str) -> _Raw:
+    raw = _Raw(layout=layout)
+    current: str | None = None
+    started = False
+    for line in lines:
+        stripped = line.strip()
+        match = ASPX_LABEL_RE.match(line)
+        label = match.group(1).strip().lower() if match else None
+        if label in ASPX_LABELS:
+            assert match is not None
+            current = ASPX_LABELS[label]
+            started = started or current == "ncj"
+            raw.labelled.add(current)
+            raw.fields.setdefault(current, [])
+            value = match.group(2).strip()
+            if value:
+                raw.add(current, value)
+            raw.last_field = current
+            continue
+        if not started or current is None or not stripped:
+            continue  # site chrome before the record, or a blank line
+        raw.add(current, stripped)
+        raw.last_field = current
+    return raw
+
+
+# -- the current ojp.gov page and its lossy / unlabelled relatives ---------------------------
+
+
+def _is_header(line: str) -> bool:
+    low = line.strip().lower()
+    return low in HEADER_LINES or low.startswith(HEADER_PREFIXES)
+
+
+def _modern_label(line: str) -> str | None:
+    return MODERN_LABELS.get(line.strip().lower())
+
+
+def _reduce_modern(lines: list[str], *, base: str = "ojp-modern") -> _Raw:
+    raw = _Raw(layout=base)
+    labels_present = {_modern_label(line) for line in lines} - {None}
+    if "listing" in labels_present:
+        return _listing()
+    has_header = any(_is_header(line) for line in lines)
+    current: str | None = None
+    skip_label = ""
+    pos = -1  # index in MODERN_ORDER of the last label seen / field filled
+    title_done = False
+    lossy = False
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or _is_header(stripped):
+            continue
+        label = _modern_label(stripped)
+        if label is not None:
+            title_done = True
+            current = label
+            skip_label = stripped
+            raw.labelled.add(label)
+            if label in MODERN_ORDER:
+                pos = max(pos, MODERN_ORDER.index(label))
+            raw.last_field = label
+            continue
+        if not title_done:
+            title_done = True
+            if _looks_like_title(stripped) and (has_header or index == 0):
+                raw.add("title", stripped)
+                raw.last_field = "title"
+                continue
+        if footer := FOOTER_RE.match(stripped):
+            if footer.group(1) == "Date Published":
+                raw.add("footer_date", footer.group(2).strip())
+            else:
+                raw.notes.append(f"{stripped!r} is the page's date, not taken as date published")
+            raw.last_field = "footer"
+            continue
+        if stripped.lower() == "no download available":
+            raw.no_download = True
+            raw.last_field = "links"
+            continue
+        if ojjdp := OJJDP_NCJ_RE.match(stripped):
+            raw.layout = "ojjdp"
+            raw.add("ncj", ojjdp.group(1))
+            if ojjdp.group(2).strip():
+                raw.add("date", ojjdp.group(2).strip())
+            pos = max(pos, MODERN_ORDER.index("date"))
+            raw.last_field = "date"
+            continue
+        if kind := OJJDP_KIND_RE.match(stripped):
+            raw.add("types", kind.group("kind"))
+            raw.add("length", kind.group("pages"))
+            pos = max(pos, MODERN_ORDER.index("length"))
+            raw.last_field = "length"
+            continue
+        if current == "skip":
+            raw.last_field = "skip"
+            raw.skip_label = skip_label
+            continue
+        target = _place(stripped, current, pos, raw)
+        if target is None:
+            raw.notes.append(f"line not placed in any field: {stripped[:60]!r}")
+            raw.last_field = None
+            continue
+        if target != current:
+            lossy = True
+            raw.notes.append(f"value without its label read as {target}: {stripped[:60]!r}")
+        raw.add(target, stripped)
+        raw.last_field = target
+        if target in MODERN_ORDER:
+            pos = max(pos, MODERN_ORDER.index(target))
+    _settle_lone_description(raw)
+    if lossy and raw.layout != "ojjdp":
+        raw.layout += "-lossy"
+    return raw
+
+
+def _listing() -> _Raw:
+    return _Raw(layout="listing")
+
+
+def _looks_like_title(line: str) -> bool:
+    if len(line) > 400 or JOURNAL_KEY_RE.search(line) or _strong_kinds(line):
+        return False
+    return not re.search(r"[.!?][\"'”’]?$", line) or line.endswith(("ed.)", "eds.)"))
+
+
+def _settle_lone_description(raw: _Raw) -> None:
+    """One unlabelled paragraph is a description: an abstract unless it is a one-line summary."""
+    if "annotation" in raw.labelled or "abstract" in raw.fields:
+        return
+    annotation = raw.fields.get("annotation")
+    if annotation and len(SENTENCE_END_RE.findall(" ".join(annotation) + " X")) > 2:
+        raw.fields["abstract"] = raw.fields.pop("annotation")
+        raw.notes.append("the page's one description paragraph read as the abstract")
+        if raw.last_field == "annotation":
+            raw.last_field = "abstract"
+
+
+def _strong_kinds(value: str) -> set[str]:
+    """The fields a value can only belong to, whatever label stands above it."""
+    low = value.strip().lower()
+    kinds = set()
+    if re.fullmatch(r"\d{1,7}", low):
+        kinds.add("ncj")
+    if LENGTH_RE.match(low):
+        kinds.add("length")
+    if low == "unknown" or parse_date(value) is not None:
+        kinds.add("date")
+    if JOURNAL_KEY_RE.search(value) and len(value) < 300:
+        kinds.add("journal")
+    if low in COUNTRIES:
+        kinds.add("country")
+    if low in LANGUAGES:
+        kinds.add("language")
+    return kinds
+
+
+def _is_prose(value: str) -> bool:
+    words = value.split()
+    lower = sum(1 for w in words if w[:1].islower())
+    return len(words) >= 8 and lower >= len(words) * 0.3
+
+
+def _is_names(value: str) -> bool:
+    """A `;`-separated list of short capitalised names ("M A Cunniff; Lisa M. Jones")."""
+    if _is_prose(value) or re.search(r"\d", value):
+        return False
+    for part in value.split(";"):
+        words = part.replace(",", " ").split()
+        if not 1 <= len(words) <= 8:
+            return False
+        if any(w[:1].islower() and w.lower() not in NAME_PARTICLES for w in words):
+            return False
+    return True
+
+
+def _fits(name: str, value: str, *, labelled: bool, raw: _Raw) -> bool:
+    """Could `value` be (more of) field `name`? `labelled`: the field's own label stands above."""
+    have = raw.fields.get(name)
+    if name in SINGLE_VALUED and have:
+        return False
+    if name == "annotation" and have and not ("annotation" in raw.labelled and labelled):
+        return False
+    strong = _strong_kinds(value)
+    if name in PROSE_FIELDS:
+        if labelled:
+            return True
+        return not strong and (_is_prose(value) or (name == "abstract" and bool(have)))
+    if strong:
+        return name in strong
+    if name in ("ncj", "date", "length", "language", "country"):
+        return False  # these only take values of their own shape
+    if labelled:
+        return not _is_prose(value)
+    if name in ("authors", "editors"):
+        return not have and _is_names(value)
+    if name == "grants":
+        return bool(GRANT_RE.match(value))
+    return False  # journal, series, sponsors, formats, types, links: only under their label
+
+
+def _place(value: str, current: str | None, pos: int, raw: _Raw) -> str | None:
+    if current is not None and current in MODERN_ORDER:
+        if _fits(current, value, labelled=True, raw=raw):
+            return current
+    start = max(pos, 0)
+    for name in MODERN_ORDER[start:]:
+        if name == current:
+            continue
+        if name in raw.labelled and name != current and name not in PROSE_FIELDS:
+            continue  # its own label stands elsewhere on the page
+        if _fits(name, value, labelled=False, raw=raw):
+            return name
+    return None
+
+
+# -- cut captures ----------------------------------------------------------------------------
+
+
+def _trim_last_line(lines: list[str], raw: _Raw) -> list[str]:
+    """Trim the cut last line so that no half-word or half-item becomes a value."""
+    lines = list(lines)
+    last = lines[-1]
+    name = raw.last_field
+    if name in PROSE_FIELDS or name == "title":
+        trimmed = _to_sentence(last) if name in PROSE_FIELDS else None
+        if trimmed is None:
+            if name in PROSE_FIELDS and len(raw.fields.get(name, [])) > 1:
+                trimmed = ""  # an earlier paragraph of the same field ends whole
+            else:
+                trimmed = _to_whole_word(last)
+    elif name in LIST_FIELDS:
+        cut_at = max(last.rfind(";"), last.rfind("|"))
+        trimmed = last[:cut_at].rstrip() if cut_at > 0 else ""
+        if re.match(r"^\s*[A-Z][A-Za-z()/ ]*:\s*$", trimmed):
+            trimmed = ""
+    else:
+        trimmed = ""  # a cut single value (a date, an address, a list item) is unknown
+    if trimmed.strip():
+        lines[-1] = trimmed
+    else:
+        lines.pop()
+    return lines
+
+
+def _to_sentence(text: str) -> str | None:
+    ends = [m.end() for m in SENTENCE_END_RE.finditer(text) if _real_sentence_end(text, m.start())]
+    return text[: ends[-1]] if ends else None
+
+
+def _real_sentence_end(text: str, at: int) -> bool:
+    """Not the dot of an initial or abbreviation ("U.S.", "D. L.", "e.g.", "Dr.")."""
+    if text[at] != ".":
+        return True
+    token = re.search(r"(\S+)$", text[:at])
+    word = token.group(1) if token else ""
+    word = word.lstrip("(\"“'")
+    if not word:
+        return False
+    if word.lower() in {"e.g", "i.e", "dr", "mr", "mrs", "ms", "st", "no", "vs", "u.s", "jr", "sr"}:
+        return False
+    if "." in word:  # "U.S", "D.C", "i.e"
+        return False
+    if len(word) == 1 and word.isupper():  # an initial
+        return False
+    return True
+
+
+def _to_whole_word(text: str) -> str:
+    """Drop the last (maybe half) word and any dangling separator."""
+    head = re.sub(r"\s*\S+\s*$", "", text)
+    return head.rstrip(" ,;:-–(")
+
+
+# -- from raw lines to the record ------------------------------------------------------------
+
+_RECORD_FIELD = {
+    "ncj": "ncj",
+    "title": "title",
+    "journal": "journal",
+    "authors": "authors",
+    "corporate": "authors",
+    "editors": "editors",
+    "date": "date_published",
+    "footer": "date_published",
+    "length": "pages",
+    "series": "series",
+    "annotation": "annotation",
+    "abstract": "abstract",
+    "links": "links",
+    "datasets": "links",
+    "grants": "grants",
+    "sponsors": "sponsors",
+    "formats": "formats",
+    "types": "types",
+    "language": "language",
+    "country": "country",
+    "subjects": "subjects",
+}
+
+
+def _interpret(raw: _Raw, record: Record) -> None:
+    f = raw.fields
+
+    def text(name: str, sep: str = " ") -> str | None:
+        values = [v for v in f.get(name, []) if v.strip()]
+        return sep.join(values).strip() or None if values else None
+
+    if ncj := text("ncj"):
+        digits = re.search(r"\d+", ncj)
+        record.ncj = digits.group(0).lstrip("0") or "0" if digits else None
+    record.title = text("title")
+    if journal := text("journal"):
+        record.journal = parse_journal(journal)
+    authors = parse_names(f.get("authors", [])) if f.get("authors") else None
+    corporate = parse_corporate(f.get("corporate", [])) if f.get("corporate") else None
+    if authors is not None or corporate is not None:
+        record.authors = (authors or []) + (corporate or [])
+    if f.get("editors"):
+        record.editors = parse_names(f["editors"])
+    record.date_published = _date_of(raw, record)
+    if length := text("length"):
+        record.pages = parse_length(length)
+    record.series = text("series")
+    record.annotation = text("annotation", "\n")
+    if abstract := text("abstract", "\n"):
+        record.abstract, record.abstract_source = split_abstract_source(abstract)
+    if f.get("grants"):
+        record.grants = [g for line in f["grants"] for g in _split(line, r"[;,]")]
+    if f.get("sponsors"):
+        record.sponsors = parse_sponsors(f["sponsors"], notes=record.notes)
+    if f.get("formats"):
+        record.formats = [v for line in f["formats"] for v in _split(line, ";")]
+    if f.get("types"):
+        record.types = [v for line in f["types"] for v in _split(line, ";")]
+    record.language = text("language")
+    record.country = text("country")
+    if f.get("subjects"):
+        record.subjects = [v for line in f["subjects"] for v in _split(line, ";")]
+    links = [
+        Link(label=label)
+        for line in f.get("links", [])
+        for label in _split(line, r"\|")
+        if label.lower() != "no download available"
+    ]
+    links += [
+        Link(label=label, rel="dataset")
+        for line in f.get("datasets", [])
+        for label in _split(line, r"\|")
+    ]
+    if links or raw.no_download:
+        record.links = links
+
+
+def _split(value: str, pattern: str) -> list[str]:
+    return [part.strip() for part in re.split(pattern, value) if part.strip()]
+
+
+def _date_of(raw: _Raw, record: Record) -> PartialDate | None:
+    for value in raw.fields.get("date", []):
+        if value.strip().lower() == "unknown":
+            return None
+        date = parse_date(value)
+        if date is None:
+            record.notes.append(f"date {value!r} not understood")
+        return date
+    for value in raw.fields.get("footer_date", []):
+        date = parse_date(value)
+        if date is not None and date.day == 1:
+            # The footer pads dates to the 1st: "October 1999" above shows as "October 1, 1999"
+            # below. A footer "1st" is only month-exact, and "January 1" only year-exact.
+            date = PartialDate(date.year) if date.month == 1 else PartialDate(date.year, date.month)
+            record.notes.append(
+                f"footer date {value!r} read as {date.isoformat()} (footer dates pad to the 1st)"
+            )
+        return date
+    return None
+
+
+# -- field parsers (public: the structured readers use them too) -----------------------------
+
+
+def parse_date(value: str) -> PartialDate | None:
+    """ "1985", "August 2024", "11/2006", "October 1, 1999", "1999-10-01"; else None."""
+    text = value.strip().strip(".").strip()
+    low = text.lower()
+    if match := re.fullmatch(r"(\d{4})", low):
+        return _checked(int(match.group(1)))
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", low):
+        year, month, day = match.groups()
+        return _checked(int(year), int(month), int(day) if day else None)
+    if match := re.fullmatch(r"(\d{1,2})/(\d{4})", low):
+        return _checked(int(match.group(2)), int(match.group(1)))
+    if match := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", low):
+        return _checked(int(match.group(3)), int(match.group(1)), int(match.group(2)))
+    if match := re.fullmatch(r"([a-z]+)\.?,?\s+(\d{4})", low):
+        if match.group(1) in MONTHS:
+            return _checked(int(match.group(2)), MONTHS[match.group(1)])
+        if match.group(1) in SEASONS:
+            return _checked(int(match.group(2)))
+        return None
+    if match := re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})", low):
+        if match.group(1) in MONTHS:
+            return _checked(int(match.group(3)), MONTHS[match.group(1)], int(match.group(2)))
+        return None
+    if match := re.fullmatch(r"([a-z]+)\s*/\s*[a-z]+\s+(\d{4})", low):  # "July/August 2003"
+        if match.group(1) in MONTHS:
+            return _checked(int(match.group(2)))
+    return None
+
+
+def _checked(year: int, month: int | None = None, day: int | None = None) -> PartialDate | None:
+    if not 1000 <= year <= 2100 or (month is not None and not 1 <= month <= 12):
+        return None
+    if day is not None and not 1 <= day <= 31:
+        return None
+    return PartialDate(year, month, day)
+
+
+def parse_length(value: str) -> int | None:
+    """ "59 pages", "Page Count: 9"'s "9"; 0 means the page did not know."""
+    match = re.match(r"^\s*(\d+)", value)
+    if not match:
+        return None
+    pages = int(match.group(1))
+    return pages or None
+
+
+def parse_journal(value: str) -> Journal:
+    """ "Police Chief Volume: 56 Issue: 7 Dated: (July 1989) Pages: 32-40" into its parts."""
+    value = " ".join(value.split())
+    keys = list(JOURNAL_KEY_RE.finditer(value))
+    if not keys:
+        return Journal(title=value)
+    parts: dict[str, str] = {}
+    for key, following in zip(keys, [*keys[1:], None], strict=True):
+        end = following.start() if following else len(value)
+        parts[key.group(1).lower()] = value[key.end() : end].strip()
+    dated = parts.get("dated") or None
+    if dated and dated.startswith("(") and dated.endswith(")") and dated.count("(") == 1:
+        dated = dated[1:-1].strip()
+    return Journal(
+        title=value[: keys[0].start()].strip(),
+        volume=parts.get("volume") or None,
+        issue=parts.get("issue") or None,
+        pages=parts.get("pages") or None,
+        dated=dated,
+    )
+
+
+def split_abstract_source(text: str) -> tuple[str, str | None]:
+    """Move a trailing "(Published Abstract Provided)" note out of the abstract text."""
+    match = ABSTRACT_NOTE_RE.search(text)
+    if not match:
+        return text, None
+    return text[: match.start()].rstrip(), match.group("note").strip()
+
+
+def parse_names(lines: list[str]) -> list[Agent]:
+    """Author/editor lines: `;`-separated, or one per line with trailing commas."""
+    agents = []
+    for line in lines:
+        parts = line.split(";") if ";" in line else [line]
+        for part in parts:
+            part = part.strip().rstrip(",").strip()
+            if part:
+                agents.append(make_agent(part))
+    return agents
+
+
+def make_agent(name: str, *, kind: str | None = None) -> Agent:
+    """A person or organisation from a name as written; the kind is guessed when not given."""
+    kind = kind or ("organization" if is_organisation(name) else "person")
+    if kind == "organization":
+        return parse_org(name)
+    return Agent(name=tidy_person(name))
+
+
+def is_organisation(name: str) -> bool:
+    words = re.findall(r"[A-Za-z][A-Za-z'.]*", name.replace("’", "'"))
+    return any(w.lower().rstrip(".") in ORG_WORDS or w.lower() in ORG_WORDS for w in words) or (
+        ACRONYM_RE.match(name.strip()) is not None
+    )
+
+
+def tidy_person(name: str) -> str:
+    """ "O'Brien, Jennifer E." -> "Jennifer E. O'Brien"; degrees dropped, "III"/"Jr." kept."""
+    text = re.sub(r"[’‘`´]", "'", name)
+    text = " ".join(text.split()).strip(" ,;")
+    text = DEGREE_RE.sub("", text).strip(" ,")
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) >= 2 and parts[1].lower() not in NAME_SUFFIXES:
+        suffix = [p for p in parts[2:] if p.lower() in NAME_SUFFIXES]
+        text = " ".join([parts[1], parts[0], *suffix])
+    elif len(parts) == 2:  # "Smith Jr" written "Smith, Jr."
+        text = f"{parts[0]} {parts[1]}"
+    return text
+
+
+def parse_org(name: str, *, address: tuple[str, ...] = (), notes: list[str] | None = None) -> Agent:
+    """ "National Institute of Justice (NIJ)" -> name + acronym; a line-wrap "/" repaired."""
+    name = " ".join(re.sub(r"[’‘`´]", "'", name).split())
+    if name.endswith("/"):
+        fixed = SLASH_COMPLETIONS.get(name, name.rstrip("/").strip())
+        if notes is not None:
+            notes.append(f"organisation name {name!r} cut at a line wrap; read as {fixed!r}")
+        name = fixed
+    acronym = None
+    if match := ACRONYM_RE.match(name):
+        name, acronym = match.group("name").strip(), match.group("acronym")
+    return Agent(name=name, kind="organization", acronym=acronym, address=address)
+
+
+def is_address(line: str) -> bool:
+    """ "Washington, DC 20531", "999 N. Capitol St. NE, Washington, DC 20531, United States"."""
+    match = FULL_ADDRESS_RE.match(line.strip())
+    if not match:
+        return False
+    first = line.split(",")[0].strip()
+    return len(first.split()) <= 3 or first[:1].isdigit() or first.lower().startswith("box")
+
+
+def parse_sponsors(lines: list[str], *, notes: list[str] | None = None) -> list[Agent]:
+    """Name / address line pairs; an address line attaches to the name above it."""
+    groups: list[tuple[str, list[str]]] = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if is_address(line) and groups:
+            groups[-1][1].append(line)
+            continue
+        name, address = _split_inline_address(line)
+        groups.append((name, [address] if address else []))
+    return [parse_org(name, address=tuple(addr), notes=notes) for name, addr in groups]
+
+
+def _split_inline_address(line: str) -> tuple[str, str | None]:
+    """ "National Gang Crime Research Ctr Chicago, IL 60468-0990" -> name, "Chicago, IL ..."."""
+    match = INLINE_ADDRESS_RE.match(line)
+    if not match:
+        return line, None
+    words = match.group("before").split()
+    take = 1
+    if len(words) >= 3 and words[-2].lower() in TWO_WORD_CITY_STARTS:
+        take = 2
+    if len(words) <= take:
+        return line, None
+    name = " ".join(words[:-take])
+    city = " ".join(words[-take:])
+    return name, f"{city}, {match.group('tail')}"
+
+
+def parse_corporate(lines: list[str]) -> list[Agent]:
+    """A corporate author block: name, sub-unit lines, then the country."""
+    parts: list[str] = []
+    country: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if line.lower() in COUNTRIES:
+            country.append(line)
+            continue
+        for known in sorted(COUNTRIES, key=len, reverse=True):
+            if line.lower().endswith(" " + known):
+                country.append(line[-len(known) :])
+                line = line[: -len(known)].strip()
+                break
+        parts.append(line)
+    if not parts:
+        return []
+    head = parse_org(parts[0])
+    name = ", ".join([head.name, *parts[1:]])
+    return [Agent(name=name, kind="organization", acronym=head.acronym, address=tuple(country))]
+
+
+# -- after interpretation --------------------------------------------------------------------
+
+SMALL_WORDS = {"a", "an", "and", "or", "of", "the", "in", "on", "for", "to", "at", "by", "with"}
+URL_ACRONYMS = {
+    "ncjrs", "nij", "ojjdp", "bjs", "bja", "ovc", "ojp", "fbi", "dna", "nibrs", "ipv", "us",
+}  # fmt: skip
+
+
+def _title_from_url(url: str) -> str | None:
+    """The last path segment of a readable URL, humanised; None for `abstract.aspx?ID=`."""
+    segment = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    if "-" not in segment or "." in segment:
+        return None
+    segment = re.sub(r"-\d{1,2}$", "", segment)  # "introduction-corrections-3": a site counter
+    words = [w for w in segment.split("-") if w]
+    out = []
+    for i, word in enumerate(words):
+        if word in URL_ACRONYMS:
+            out.append(word.upper())
+        elif i > 0 and word in SMALL_WORDS:
+            out.append(word)
+        else:
+            out.append(word[:1].upper() + word[1:])
+    return " ".join(out) or None
+
+
+def _related(record: Record) -> None:
+    """NCJ numbers cited in the title ("See NCJ-103038") or text: related records."""
+    found: list[str] = []
+    for text in (record.title, record.annotation, record.abstract):
+        for match in NCJ_REF_RE.finditer(text or ""):
+            number = match.group(1).lstrip("0")
+            if number and number != record.ncj and number not in found:
+                found.append(number)
+    if found:
+        record.related_ncj = found
+
+
+READERS[".txt"] = read_page_file

@@ -1,0 +1,45 @@
+"""Meta-tests: the package keeps its shape (stages never import the web layer or the CLI)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "kg"
+STAGE_MODULES = sorted(
+    p for p in PACKAGE.rglob("*.py") if "web" not in p.relative_to(PACKAGE).parts
+    and p.name != "cli.py"
+)
+
+
+@pytest.mark.parametrize("path", STAGE_MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_stage_modules_never_import_flask_web_or_cli(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    bad = {m for m in imported if m.split(".")[0] in ("flask", "werkzeug", "waitress")
+           or m.startswith(("kg.web", "kg.cli"))}
+    assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def test_no_utils_module():
+    assert not list(PACKAGE.rglob("utils.py"))
+
+
+def test_every_setting_has_help_and_is_documented():
+    from dataclasses import fields
+
+    from kg.settings import Settings
+
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    for f in fields(Settings):
+        assert f.metadata.get("help"), f"setting {f.name} has no help text"
+        env = f.metadata.get("env")
+        if env:
+            assert env in readme, f"{env} is not documented in README.md"

@@ -1,0 +1,84 @@
+"""The shapes: conforming and non-conforming examples, traced to the right record and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Literal, URIRef
+
+from kg.convert import convert_record, entity_triples
+from kg.namespaces import KG, RDF, SCHEMA
+from kg.record import Agent, PartialDate, Record
+from kg.validate import load_shapes, validate_batch
+
+BASE = "http://example.org/"
+SHAPES = load_shapes(Path(__file__).resolve().parent.parent / "shapes")
+
+
+def run(records: list[Record], *, tamper=None):
+    converted = [convert_record(r, base=BASE) for r in records]
+    ents = []
+    for c in converted:
+        for v in c.entities:
+            ents += entity_triples(v, base=BASE)
+    if tamper:
+        tamper(converted, ents)
+    return converted, validate_batch(converted, ents, shapes=SHAPES, base=BASE)
+
+
+def good(ncj="100895", **kw) -> Record:
+    fields = dict(source_file="f", ncj=ncj, title="Penal Code Citations",
+                  abstract="Data were collected.", date_published=PartialDate(1985),
+                  authors=[Agent("M A Cunniff")], grants=["88-DD-CX-0026"])
+    fields.update(kw)
+    return Record(**fields)
+
+
+def test_complete_record_conforms_without_findings():
+    [c], report = run([good()])
+    assert report.conforms(c.iri)
+    assert report.for_record(c.iri) == []
+
+
+@pytest.mark.parametrize("missing, field", [("ncj", "NCJ number"), ("abstract", "abstract")])
+def test_missing_ncj_or_abstract_is_a_warning_not_a_violation(missing, field):
+    [c], report = run([good(**{missing: None})])
+    findings = report.for_record(c.iri)
+    assert report.conforms(c.iri)
+    assert [(f.severity, f.field) for f in findings] == [("warning", field)]
+
+
+def test_missing_title_is_a_violation_on_that_record_only():
+    recs = [good(ncj="1"), good(ncj="2", title=None)]
+    converted, report = run(recs)
+    assert report.conforms(converted[0].iri)
+    assert not report.conforms(converted[1].iri)
+    assert {f.field for f in report.for_record(converted[1].iri)} >= {"title"}
+
+
+def test_bad_grant_number_is_traced_to_the_record_that_names_it():
+    converted, report = run([good(ncj="1"), good(ncj="2", grants=["not a grant!"])])
+    assert report.conforms(converted[0].iri)
+    bad = report.for_record(converted[1].iri)
+    assert any(f.field == "grant number" and f.severity == "violation" for f in bad)
+    assert all(f.focus.endswith("/grant/not%20a%20grant%21") for f in bad)
+
+
+def test_wrong_datatype_and_bad_ncj_pattern_are_violations():
+    def tamper(converted, ents):
+        r = URIRef(converted[0].iri)
+        converted[0].triples.append((r, SCHEMA.numberOfPages, Literal("many")))
+        converted[0].triples = [t for t in converted[0].triples if t[1] != KG.ncjNumber]
+        converted[0].triples.append((r, KG.ncjNumber, Literal("NCJ-0012")))
+    [c], report = run([good()], tamper=tamper)
+    fields = {f.field for f in report.for_record(c.iri) if f.severity == "violation"}
+    assert {"length", "NCJ number"} <= fields
+
+
+def test_author_that_is_not_a_person_or_organisation_is_a_violation():
+    def tamper(converted, ents):
+        ents[:] = [t for t in ents if t[1] != RDF.type]  # the author loses its class
+    [c], report = run([good()], tamper=tamper)
+    assert not report.conforms(c.iri)
+    assert any(f.field == "author" for f in report.for_record(c.iri))

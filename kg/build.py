@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
@@ -134,19 +135,31 @@ class BuildSummary:
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _read_file(path: str) -> list[tuple[str, str | None, dict | None]]:
-    """Worker: one file -> [(key, record-json, None)] or [("", None, problem)]."""
-    out: list[tuple[str, str | None, dict | None]] = []
+def page_key(url: str | None) -> str | None:
+    """The page slug of an abstract page URL: captures of one page share it across hosts
+    (ojp.gov, www.ojp.gov, ojp.gov.), so a capture that lost its NCJ number can still be
+    matched to the record."""
+    if not url:
+        return None
+    path = urlsplit(url).path.rstrip("/")
+    if "/abstracts/" in path or "/publications/" in path:
+        return path.rsplit("/", 1)[-1].casefold() or None
+    return None
+
+
+def _read_file(path: str) -> list[tuple[str, str | None, str | None, dict | None]]:
+    """Worker: one file -> [(key, record-json, page-key, None)] or [("", None, None, problem)]."""
+    out: list[tuple[str, str | None, str | None, dict | None]] = []
     try:
         for item in read_path(Path(path)):
             if isinstance(item, Record):
-                out.append((item.key, item.to_json(), None))
+                out.append((item.key, item.to_json(), page_key(item.source_url), None))
             else:
-                out.append(("", None, _problem_dict(item, path)))
+                out.append(("", None, None, _problem_dict(item, path)))
     except Exception as exc:  # a reader bug must not stop the batch: report it against the file
         out.append(
-            ("", None, {"kind": "read-error", "file": path, "line": None, "record": None,
-                        "reason": f"reader failed: {type(exc).__name__}: {exc}"})
+            ("", None, None, {"kind": "read-error", "file": path, "line": None, "record": None,
+                              "reason": f"reader failed: {type(exc).__name__}: {exc}"})
         )
     return out
 
@@ -300,13 +313,13 @@ def run_pipeline(
     spool = sqlite3.connect(str(work_dir / "spool.sqlite"))
     spool.execute("PRAGMA journal_mode=OFF")
     spool.execute("PRAGMA synchronous=OFF")
-    spool.execute("CREATE TABLE captures (key TEXT, seq INTEGER, json TEXT)")
+    spool.execute("CREATE TABLE captures (key TEXT, seq INTEGER, json TEXT, page TEXT)")
     pool = _pool(settings.workers)
     try:
         seq = 0
         for results in _progress(settings, _imap(pool, _read_file, files, chunksize=16),
                                  total=len(files), desc="read"):
-            for key, record_json, problem in results:
+            for key, record_json, page, problem in results:
                 if problem:
                     p = Problem(**problem)
                     summary.problems.append(p)
@@ -316,8 +329,17 @@ def run_pipeline(
                         summary.read_errors += 1
                     continue
                 seq += 1
-                spool.execute("INSERT INTO captures VALUES (?, ?, ?)", (key, seq, record_json))
+                spool.execute("INSERT INTO captures VALUES (?, ?, ?, ?)",
+                              (key, seq, record_json, page))
         summary.captures = seq
+        # A capture without an NCJ number joins the record whose capture of the same page has one.
+        spool.execute("CREATE INDEX captures_page ON captures (page)")
+        spool.execute(
+            "UPDATE captures SET key = (SELECT min(c.key) FROM captures c WHERE c.page = "
+            "captures.page AND c.key NOT LIKE 'x%') WHERE key LIKE 'x%' AND page IS NOT NULL "
+            "AND EXISTS (SELECT 1 FROM captures c WHERE c.page = captures.page "
+            "AND c.key NOT LIKE 'x%')"
+        )
         spool.execute("CREATE INDEX captures_key ON captures (key, seq)")
         spool.commit()
         summary.seconds["read"] = time.monotonic() - t0

@@ -45,4 +45,4 @@ def read_path(path: Path) -> Iterator[Record | ReadError]:
     yield from reader(path)  # type: ignore[operator]
 
 
-from kg.readers import page  # noqa: E402,F401  (registers ".txt")
+from kg.readers import page, structured  # noqa: E402,F401  (register .txt, .jsonl, .csv)

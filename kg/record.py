@@ -117,6 +117,8 @@ class Record:
     truncated: bool = False
     truncated_field: str | None = None
     notes: list[str] = field(default_factory=list)  # things a reader noticed, for the report
+    # every file a merged record was read from (merge.merge_captures); empty for a single capture
+    source_files: list[str] = field(default_factory=list)
 
     # -- identity and change ---------------------------------------------------------------
     @property

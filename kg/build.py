@@ -18,7 +18,7 @@ import gzip
 import hashlib
 import json
 import multiprocessing
-import os
+import secrets
 import shutil
 import sqlite3
 import sys
@@ -42,14 +42,14 @@ from kg.convert import (
     scheme_triples,
     to_ntriples,
 )
-from kg.errors import KgError, NotARecord, ReadError, StoreError
+from kg.errors import KgError, NotARecord, StoreError
 from kg.formats import DUMP_FORMATS, dump_filename
 from kg.merge import merge_captures, same_work_key
 from kg.namespaces import PREFIXES, SCHEMA
 from kg.readers import iter_input_files, read_path
 from kg.record import Agent, Record
 from kg.settings import Settings
-from kg.store import BuildDir, current_build, new_build_dir, publish_build
+from kg.store import current_build, new_build_dir, publish_build
 from kg.validate import Finding, load_shapes, validate_batch
 
 # -- results -------------------------------------------------------------------------------------
@@ -409,7 +409,7 @@ def run_pipeline(
             # New, changed, or restored after a deletion: its description changes now.
             summary.changed += 1
             todo.append((key, record_json, datestamp, same_as.get(key, [])))
-        for key, (dhash, _, status) in previous.items():
+        for key, (_, _, status) in previous.items():
             if key not in seen:
                 if status != "deleted":
                     summary.deleted += 1
@@ -577,8 +577,8 @@ def write_reports(state: sqlite3.Connection, summary: BuildSummary, reports: Pat
     reports.mkdir(parents=True, exist_ok=True)
     findings = []
     checked = 0
-    for key, iri, status, raw in state.execute(
-        "SELECT key, iri, status, findings FROM records WHERE status != 'deleted' ORDER BY key"
+    for key, status, raw in state.execute(
+        "SELECT key, status, findings FROM records WHERE status != 'deleted' ORDER BY key"
     ):
         checked += 1
         for f in json.loads(raw):
@@ -615,7 +615,8 @@ def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
         if previous and previous.manifest().get("base") != settings.base:
             previous = None  # another base: every IRI changes, so nothing can be reused
         datestamp = now_datestamp()
-        build_id = datestamp.replace("-", "").replace(":", "") + f"-{os.getpid()}"
+        # Sorts by time; the random part keeps two builds in one second apart.
+        build_id = datestamp.replace("-", "").replace(":", "") + f"-{secrets.token_hex(3)}"
         work = new_build_dir(data_dir, build_id)
         try:
             state = run_pipeline(

@@ -1,0 +1,196 @@
+"""The whole pipeline on the real captures: seeds/ in, a validated graph, dumps and reports out."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from kg import build as build_module
+from kg.build import build
+from kg.namespaces import DCTERMS, KG, SCHEMA, XSD
+from kg.settings import Settings
+
+from .conftest import BASE, SEEDS
+
+
+def rec(key: str) -> URIRef:
+    return URIRef(f"{BASE}id/record/{key}")
+
+
+@pytest.fixture(scope="module")
+def graph(seed_build) -> Graph:
+    g = Graph()
+    g.parse(data=gzip.open(seed_build.current / "dumps" / "kg.nt.gz").read().decode(), format="nt")
+    return g
+
+
+def record_files() -> list[Path]:
+    return sorted(p for p in SEEDS.glob("*.txt") if "taxonomy" not in p.name)
+
+
+def test_every_seed_file_is_published_without_violation(seed_build):
+    s = seed_build.summary
+    assert s.read_errors == 0 and s.rejected == 0, [p.describe() for p in s.problems]
+    assert s.not_records == 1
+    [problem] = s.problems
+    assert problem.kind == "not-a-record" and "taxonomy" in problem.file
+    # 59 record captures; three records were captured twice or three times.
+    assert s.captures == len(record_files()) == 59
+    assert s.records == s.published == 56
+    state = json.loads((seed_build.current / "reports" / "build.json").read_text())
+    published_files = {f for p in state["problems"] for f in [p["file"]]}
+    assert not published_files - {problem.file}
+
+
+def test_every_capture_is_in_the_graph_as_a_source(graph):
+    sources = {str(o) for o in graph.objects(None, KG.sourceFile)}
+    for path in record_files():
+        assert any(s.endswith(path.name) for s in sources), path.name
+
+
+def test_seed_record_values(graph):
+    [r] = graph.subjects(DCTERMS.title, Literal(
+        "COVID-19 and Child Sex Trafficking: Qualitative Insights on the Effect of the Pandemic "
+        "on Victimization and Service Provision"))
+    assert graph.value(r, DCTERMS.issued) == Literal("2024-08", datatype=XSD.gYearMonth)
+    assert graph.value(r, SCHEMA.numberOfPages) == Literal(7)
+    assert graph.value(r, KG.abstractSource) == Literal("Published Abstract Provided")
+    assert not str(graph.value(r, DCTERMS.abstract)).endswith(")")
+    authors = [str(graph.value(graph.value(a, KG.agent), SCHEMA.name)) for a in sorted(
+        graph.objects(r, KG.authorship), key=lambda a: int(graph.value(a, KG.position)))]
+    assert authors == ["Jennifer E. O'Brien", "Lisa M. Jones", "Kimberly J. Mitchell",
+                       "Gina Zwerling Kahn"]
+    journal = graph.value(r, DCTERMS.isPartOf)
+    assert graph.value(journal, SCHEMA.name) == Literal("Public Health Reports")
+    nij = URIRef(f"{BASE}id/organization/national-institute-of-justice")
+    assert (r, SCHEMA.sponsor, nij) in graph
+    assert graph.value(nij, SCHEMA.alternateName) == Literal("NIJ")
+
+
+def test_captures_of_one_record_become_one_record(graph):
+    r = rec("100895")
+    # The labelled capture has the date; the lossy one the title and author (and no NCJ number).
+    assert graph.value(r, DCTERMS.issued) == Literal("1985", datatype=XSD.gYear)
+    assert str(graph.value(r, DCTERMS.title)).startswith("Penal Code Citations - Sentencing")
+    assert [str(graph.value(a, SCHEMA.name)) for a in graph.objects(r, SCHEMA.author)] == [
+        "M A Cunniff"]
+    assert len(list(graph.objects(r, KG.sourceFile))) == 2
+    assert len(set(graph.subjects(KG.ncjNumber, Literal("176330")))) == 1
+
+
+def test_journal_record_values(graph):
+    r = rec("118663")
+    issue = graph.value(r, SCHEMA.isPartOf)
+    assert graph.value(issue, SCHEMA.issueNumber) == Literal("7")
+    assert graph.value(issue, SCHEMA.datePublished) == Literal("1989-07", datatype=XSD.gYearMonth)
+    assert graph.value(r, SCHEMA.pagination) == Literal("32-40")
+
+
+def test_shared_entities_are_one_node(graph):
+    # "D L Mackenzie" (126413) and "D L MacKenzie" (142462, 150062) are one person.
+    person = URIRef(f"{BASE}id/person/d-l-mackenzie")
+    assert {rec("126413"), rec("142462"), rec("150062")} <= set(
+        graph.subjects(SCHEMA.author, person))
+    assert len(list(graph.objects(person, SCHEMA.name))) == 1
+    nij = URIRef(f"{BASE}id/organization/national-institute-of-justice")
+    assert len(set(graph.subjects(SCHEMA.sponsor, nij))) >= 5
+
+
+def test_two_ncj_numbers_naming_one_report_are_linked(graph):
+    assert (rec("142462"), SCHEMA.sameAs, rec("150062")) in graph
+    assert (rec("150062"), SCHEMA.sameAs, rec("142462")) in graph
+
+
+def test_dumps_parse_back_to_the_store_triples(seed_build):
+    current = seed_build.current
+    store = ox.Store.read_only(str(current / "store"))
+    store_nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    expected = Graph().parse(data=store_nt.decode(), format="nt")
+    assert len(expected) == seed_build.summary.triples
+    for name, fmt in (("kg.nt.gz", "nt"), ("kg.ttl.gz", "turtle"), ("kg.jsonld.gz", "json-ld")):
+        g = Graph().parse(data=gzip.open(current / "dumps" / name).read().decode(), format=fmt)
+        assert isomorphic(g, expected), name
+    sums = (current / "dumps" / "SHA256SUMS").read_text().splitlines()
+    for line in sums:
+        digest, name = line.split("  ")
+        assert hashlib.sha256((current / "dumps" / name).read_bytes()).hexdigest() == digest
+
+
+def test_reports_list_what_was_checked(seed_build):
+    report = json.loads((seed_build.current / "reports" / "validation.json").read_text())
+    assert report["checked"] == 56 and report["shapes"] == ["kg-shapes.ttl"]
+    warnings = {(f["key"], f["field"]) for f in report["findings"]}
+    assert all(f["severity"] == "warning" for f in report["findings"])
+    assert any(field == "NCJ number" for _, field in warnings)
+    g = Graph().parse(seed_build.current / "reports" / "validation.ttl")
+    assert len(g) > 0
+
+
+def small_inputs(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("ncj-118663.txt", "ncj-190553.txt"):
+        shutil.copy(SEEDS / name, folder / name)
+    return folder
+
+
+def settings_for(tmp_path: Path, **kw) -> Settings:
+    return Settings.from_env(environ={}, base=BASE, data_dir=tmp_path / "data", progress=False,
+                             workers=1, **kw)
+
+
+def test_a_broken_file_is_reported_and_the_rest_still_builds(tmp_path):
+    folder = small_inputs(tmp_path)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    summary = build([folder], settings=settings_for(tmp_path))
+    assert summary.published == 2 and not summary.ok
+    failed = {Path(p.file).name for p in summary.problems if p.kind == "read-error"}
+    assert failed == {"empty.txt", "binary.txt"}
+    assert all(p.reason for p in summary.problems)
+
+
+def test_a_record_that_fails_validation_is_listed_and_not_published(tmp_path, monkeypatch):
+    folder = small_inputs(tmp_path)
+    (folder / "bad.jsonl").write_text(
+        json.dumps({"ncj": "5", "title": "Bad grant", "grants": ["not a grant!"]}) + "\n")
+    summary = build([folder], settings=settings_for(tmp_path))
+    assert summary.published == 2 and summary.rejected == 1
+    [problem] = [p for p in summary.problems if p.kind == "rejected"]
+    assert problem.record == "5" and "grant number" in problem.reason
+    assert problem.file.endswith("bad.jsonl")
+
+
+def test_a_failed_build_leaves_the_previous_one_current(tmp_path, monkeypatch):
+    settings = settings_for(tmp_path)
+    folder = small_inputs(tmp_path)
+    build([folder], settings=settings)
+    before = (settings.data_dir / "current").resolve()
+    (folder / "more.txt").write_text((SEEDS / "ncj-3407.txt").read_text())
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build_module, "write_dumps", boom)
+    with pytest.raises(OSError):
+        build([folder], settings=settings)
+    assert (settings.data_dir / "current").resolve() == before
+    assert [p.name for p in (settings.data_dir / "builds").iterdir()] == [before.name]
+
+
+def test_rebuilding_the_same_inputs_changes_nothing(tmp_path):
+    settings = settings_for(tmp_path)
+    folder = small_inputs(tmp_path)
+    first = build([folder], settings=settings)
+    sums = (settings.data_dir / "current" / "dumps" / "SHA256SUMS").read_text()
+    second = build([folder], settings=settings)
+    assert second.converted == 0 and first.converted == 2
+    assert (settings.data_dir / "current" / "dumps" / "SHA256SUMS").read_text() == sums

@@ -24,7 +24,7 @@ import sqlite3
 import sys
 import time
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -285,12 +285,29 @@ def _imap(pool, fn: Callable, items: Iterable, chunksize: int = 1):
     return pool.imap(fn, items, chunksize=chunksize)
 
 
+def _bounded_imap(pool, fn: Callable, items: Iterable, *, window: int) -> Iterator:
+    """Like imap, in order, but with at most `window` tasks in flight: Pool.imap would read the
+    whole input at once, and the input here is every changed record."""
+    if pool is None:
+        yield from map(fn, items)
+        return
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.apply_async(fn, (item,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
 def _progress(settings: Settings, iterable, *, total: int | None, desc: str):
+    """A tqdm bar on a terminal; with iterable=None a bar to update by hand (or None)."""
     if not settings.progress or not sys.stderr.isatty():
         return iterable
     from tqdm import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit="rec", leave=False)
+    return tqdm(iterable, total=total, desc=desc, unit="rec" if iterable is None else "file",
+                leave=False)
 
 
 def now_datestamp() -> str:
@@ -395,11 +412,12 @@ def run_pipeline(
             text = content_hash + "|" + "|".join(same_as.get(key, ()))
             return hashlib.sha256(text.encode()).hexdigest()
 
-        todo: list[tuple[str, str, str | None, list[str]]] = []
+        spool.execute("CREATE TABLE todo (key TEXT PRIMARY KEY)")
         seen = set()
-        for key, record_json, chash in spool.execute("SELECT key, json, hash FROM merged"):
+        hashes: dict[str, str] = {}
+        for key, chash in spool.execute("SELECT key, hash FROM merged"):
             seen.add(key)
-            dhash = description_hash(chash, key)
+            dhash = hashes[key] = description_hash(chash, key)
             prev = previous.get(key)
             if prev and prev[0] == dhash and prev[2] in ("published", "rejected"):
                 state.execute(
@@ -407,8 +425,9 @@ def run_pipeline(
                 )
                 continue
             # New, changed, or restored after a deletion: its description changes now.
-            summary.changed += 1
-            todo.append((key, record_json, datestamp, same_as.get(key, [])))
+            spool.execute("INSERT INTO todo VALUES (?)", (key,))
+        summary.changed = summary.converted = spool.execute(
+            "SELECT count(*) FROM todo").fetchone()[0]
         for key, (_, _, status) in previous.items():
             if key not in seen:
                 if status != "deleted":
@@ -421,17 +440,18 @@ def run_pipeline(
                 else:
                     state.execute("INSERT INTO records SELECT * FROM prev.records WHERE key = ?",
                                   (key,))
-        hashes = {k: description_hash(h, k) for k, h in spool.execute(
-            "SELECT key, hash FROM merged")}
 
-        # Convert and validate what changed, in parallel batches.
-        batches = [
-            (todo[i : i + settings.batch_size], settings.base, str(settings.shapes_dir))
-            for i in range(0, len(todo), settings.batch_size)
-        ]
-        summary.converted = len(todo)
-        progress = _progress(settings, None, total=len(todo), desc="convert+validate")
-        for outcomes in _imap(pool, _convert_batch, batches):
+        # Convert and validate what changed, in parallel batches, streamed from the spool.
+        def batches() -> Iterator[tuple]:
+            rows = spool.execute(
+                "SELECT m.key, m.json FROM merged m JOIN todo USING (key) ORDER BY m.key")
+            while chunk := rows.fetchmany(settings.batch_size):
+                items = [(k, j, datestamp, same_as.get(k, [])) for k, j in chunk]
+                yield (items, settings.base, str(settings.shapes_dir))
+
+        progress = _progress(settings, None, total=summary.converted, desc="convert+validate")
+        for outcomes in _bounded_imap(pool, _convert_batch, batches(),
+                                      window=2 * max(1, settings.workers)):
             for o in outcomes:
                 state.execute(
                     "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -442,8 +462,10 @@ def run_pipeline(
                         json.dumps([_view_to_json(v) for v in o.entities]),
                     ),
                 )
-            if progress is not None and hasattr(progress, "update"):
+            if progress is not None:
                 progress.update(len(outcomes))
+        if progress is not None:
+            progress.close()
         state.commit()
         summary.seconds["convert+validate"] = time.monotonic() - t2
     finally:

@@ -13,9 +13,10 @@ This module writes records the way the sites showed them, reproduced from the ca
 
 Names, agencies, journals, grants and subjects are drawn with Zipf-like frequencies so that entities
 are shared across many records. A share of records lack fields, a few are captured twice in two
-layouts, and a few files are broken (empty, binary junk, cut mid-word at about 2,000 characters, a
-JSON line that is not JSON). It is written independently of the readers so that the two check each
-other: ``manifest.json`` holds, for a sample of records, the values a reader should recover.
+layouts, and a few files are broken (empty, binary junk, cut mid-word at 2,000 characters as the
+harvester cut pages, a JSON line that is not JSON). It is written independently of the readers
+so that the two check each other: ``manifest.json`` holds, for a sample of records, the values a
+reader should recover.
 
 Everything follows from the seed. Each record draws from its own ``random.Random(f"{seed}/{i}")``,
 each folder of 1,000 records from ``random.Random(f"{seed}/block/{b}")``, so the output is
@@ -1364,13 +1365,17 @@ def _expected(t: _Truth, layout: str, variant: str, *, date_kept: bool = True) -
 # -- damage -------------------------------------------------------------------------------------
 
 
-def _cut_mid_word(text: str, at: int) -> str:
-    """Cut like the harvester did: at about `at` characters, inside a word, never on a boundary."""
-    at = min(at, len(text) - 2)
-    for p in range(at, len(text) - 1):
-        if text[p - 1].isalpha() and text[p].isalpha():
-            return text[:p]
-    return text[:at]
+# The harvester kept at most this many characters of page text after the `# source:` line and
+# ended the file with a newline: the cut seeds' bodies are 1,978-2,000 characters.
+CUT_AT = 2000
+
+
+def _cut_mid_word(body: str) -> str:
+    """Cut like the harvester did, at `CUT_AT` characters, moved back to fall inside a word."""
+    for p in range(CUT_AT, CUT_AT - 22, -1):
+        if body[p - 1].isalpha() and body[p].isalpha():
+            return body[:p] + "\n"
+    return body[:CUT_AT].rstrip() + "\n"
 
 
 def _junk(rng: random.Random) -> bytes:
@@ -1412,6 +1417,16 @@ def _world(seed: int, records: int) -> _World:
     return _WORLD
 
 
+def _render(seed: int, t: _Truth, layout: str, variant: str) -> tuple[str, str, bool]:
+    """A record as one page: URL, text, whether the date survived. The same every call."""
+    rng = random.Random(f"{seed}/{t.index}/{layout}/{variant}")
+    if layout == "ojp-modern":
+        return (*_render_modern(t, rng, variant), True)
+    if layout == "ojp-lossy":
+        return _render_lossy(t, rng, variant)
+    return (*_render_aspx(t, rng, variant), True)
+
+
 def _page_name(t: _Truth, url: str, layout: str) -> str:
     digest = hashlib.sha1(f"{layout} {url}".encode()).hexdigest()[:16]
     return f"{t.index % RECORDS_PER_FOLDER:03d}_{digest}.txt"
@@ -1432,16 +1447,15 @@ def _write_block(job: tuple[Path, int, int, int, int]) -> _BlockResult:
     twins: dict[int, tuple[str, str]] = {}
     pages = [t for t in free if t.layout != "jsonl"]
     lines = [t for t in free if t.layout == "jsonl"]
-    for kind, pool in (
-        ("empty", pages),
-        ("binary", pages),
-        ("truncated", pages),
-        ("bad-json", lines),
-    ):
+    for kind, pool in (("empty", pages), ("binary", pages), ("bad-json", lines)):
         for t in pool:
-            if t.index not in damage and (kind != "truncated" or t.layout != "ojp-lossy"):
+            if t.index not in damage:
                 damage[t.index] = kind
                 break
+    for t in pages:  # only a page longer than the harvester kept can be cut
+        if t.index not in damage and len(_render(seed, t, t.layout, t.variant)[1]) > CUT_AT + 150:
+            damage[t.index] = "truncated"
+            break
     modern = [t for t in pages if t.layout == "ojp-modern" and t.index not in damage]
     second = (
         ("abstract-aspx", "register"),
@@ -1456,7 +1470,6 @@ def _write_block(job: tuple[Path, int, int, int, int]) -> _BlockResult:
     folder.mkdir(parents=True, exist_ok=True)
     result = _BlockResult(block, Counter(), Counter(), 0, 0, [], [], [], [])
     for t in truths:
-        rng = random.Random(f"{seed}/{t.index}/render")
         result.by_layout[t.layout] += 1
         result.by_variant[f"{t.layout}/{t.variant}"] += 1
         kind = damage.get(t.index)
@@ -1482,13 +1495,7 @@ def _write_block(job: tuple[Path, int, int, int, int]) -> _BlockResult:
             files.append(twins[t.index])
         written = []
         for n, (layout, variant) in enumerate(files):
-            date_kept = True
-            if layout == "ojp-modern":
-                url, text = _render_modern(t, rng, variant)
-            elif layout == "ojp-lossy":
-                url, text, date_kept = _render_lossy(t, rng, variant)
-            else:
-                url, text = _render_aspx(t, rng, variant)
+            url, text, date_kept = _render(seed, t, layout, variant)
             name = _page_name(t, url, layout)
             rel = f"pages/{block:04d}/{name}"
             data = text.encode("utf-8")
@@ -1496,10 +1503,10 @@ def _write_block(job: tuple[Path, int, int, int, int]) -> _BlockResult:
                 if kind == "empty":
                     data = b""
                 elif kind == "binary":
-                    data = _junk(rng)
-                else:  # truncated: the capture kept about 2,000 characters of the page
+                    data = _junk(random.Random(f"{seed}/{t.index}/junk"))
+                else:  # truncated: the capture kept 2,000 characters of the page
                     first, body = text.split("\n", 1)
-                    data = (first + "\n" + _cut_mid_word(body, rng.randint(1950, 2080))).encode()
+                    data = (first + "\n" + _cut_mid_word(body)).encode()
                 result.broken.append(
                     {"file": rel, "line": None, "kind": kind, "ncj": t.ncj, "layout": layout}
                 )

@@ -871,11 +871,12 @@ def tidy_person(name: str) -> str:
     text = " ".join(text.split()).strip(" ,;")
     text = DEGREE_RE.sub("", text).strip(" ,")
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    if len(parts) >= 2 and parts[1].lower() not in NAME_SUFFIXES:
-        suffix = [p for p in parts[2:] if p.lower() in NAME_SUFFIXES]
-        text = " ".join([parts[1], parts[0], *suffix])
-    elif len(parts) == 2:  # "Smith Jr" written "Smith, Jr."
-        text = f"{parts[0]} {parts[1]}"
+    suffix = [p for p in parts[1:] if p.lower() in NAME_SUFFIXES]
+    names = [p for p in parts if p not in suffix]
+    if len(names) >= 2:  # "Family, Given[, Jr.]"
+        text = " ".join([*names[1:], names[0], *suffix])
+    elif suffix:  # "Smith, Jr."
+        text = " ".join([names[0], *suffix])
     return text
 
 

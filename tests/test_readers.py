@@ -636,6 +636,14 @@ def test_csv_without_ncj_or_title_column(tmp_path: Path) -> None:
     assert isinstance(result, ReadError) and result.line == 1
 
 
+def test_csv_in_windows_1252(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_bytes("ncj,title\n1,Victims\u2019 Rights\n".encode("cp1252"))
+    (record,) = read_path(path)
+    assert record.title == "Victims’ Rights"
+    assert record.notes == ["not valid UTF-8; decoded as Windows-1252"]
+
+
 def test_empty_structured_files(tmp_path: Path) -> None:
     for name in ("a.jsonl", "a.csv"):
         (tmp_path / name).write_bytes(b"")

@@ -46,9 +46,10 @@ KNOWN_FIELDS = frozenset(
 
 def read_jsonl_file(path: Path) -> Iterator[Record | ReadError]:
     """One JSON object per line; blank lines are skipped."""
-    text = yield from _decoded(path)
-    if text is None:
+    decoded = yield from _decoded(path)
+    if decoded is None:
         return
+    text, notes = decoded
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -64,14 +65,17 @@ def read_jsonl_file(path: Path) -> Iterator[Record | ReadError]:
                 f"expected a JSON object, got {type(data).__name__}", file=str(path), line=number
             )
             continue
-        yield _record_or_error(data, path=path, line=number, layout="jsonl", items=_json_items)
+        yield _record_or_error(
+            data, path=path, line=number, layout="jsonl", items=_json_items, notes=notes
+        )
 
 
 def read_csv_file(path: Path) -> Iterator[Record | ReadError]:
     """A header row of field names, then one record a row (a quoted cell may span lines)."""
-    text = yield from _decoded(path)
-    if text is None:
+    decoded = yield from _decoded(path)
+    if decoded is None:
         return
+    text, notes = decoded
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -106,20 +110,22 @@ def read_csv_file(path: Path) -> Iterator[Record | ReadError]:
             )
             continue
         data = {name: cell for name, cell in zip(columns, row, strict=True) if name}
-        yield _record_or_error(data, path=path, line=start, layout="csv", items=_csv_items)
+        yield _record_or_error(
+            data, path=path, line=start, layout="csv", items=_csv_items, notes=notes
+        )
 
 
 def _decoded(path: Path) -> Iterator[ReadError]:
-    """The file's text (as the generator's return value), or a ReadError yielded."""
+    """The file's text and decoding notes (the generator's return value), or a ReadError."""
     try:
-        text, _notes = decode_page_bytes(path.read_bytes(), file=str(path))
+        text, notes = decode_page_bytes(path.read_bytes(), file=str(path))
     except OSError as exc:
         yield ReadError(f"cannot read file: {exc}", file=str(path))
         return None
     except ReadError as exc:
         yield exc
         return None
-    return text
+    return text, notes
 
 
 def _record_or_error(
@@ -129,14 +135,17 @@ def _record_or_error(
     line: int,
     layout: str,
     items: Callable[[Any, str], list[Any] | None],
+    notes: list[str],
 ) -> Record | ReadError:
     try:
-        return record_from_fields(
+        record = record_from_fields(
             data, source_file=str(path), source_line=line, layout=layout, items=items
         )
     except ReadError as exc:
         exc.file, exc.line = str(path), line
         return exc
+    record.notes[:0] = notes
+    return record
 
 
 def _json_items(value: Any, name: str) -> list[Any] | None:

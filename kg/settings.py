@@ -54,6 +54,14 @@ class Settings:
         100_000, "Most rows (or triples) a SPARQL answer may hold.", env="KG_RESULT_LIMIT"
     )
     progress: bool = _setting(True, "Show a progress bar on long runs.")
+    oai_page_size: int = _setting(
+        100, "Records (headers, sets) per OAI-PMH list response; the rest follow by "
+        "resumption token.", env="KG_OAI_PAGE_SIZE"
+    )
+    oai_admin_email: str = _setting(
+        "admin@localhost.localdomain", "Contact address announced by OAI-PMH Identify.",
+        env="KG_OAI_ADMIN_EMAIL"
+    )
 
     def __post_init__(self) -> None:
         if not (self.base.startswith("http://") or self.base.startswith("https://")):

@@ -1,0 +1,171 @@
+"""The read side of change tracking: each record's status and datestamp in a build.
+
+`kg build` decides them (see kg/build.py): a record's identity is its key (the NCJ number), its
+change a hash of its published description; a record keeps its datestamp until that hash
+changes, and a record gone from the inputs stays in the build's state as `deleted` with the
+datestamp of the build that noticed. This module only reads that state (state.sqlite, opened
+read-only) for the server: OAI-PMH headers, 410 Gone for withdrawn records, sitemap `lastmod`.
+
+    >>> status = record_status(build, "250382")      # doctest: +SKIP
+    >>> status.status, status.datestamp               # doctest: +SKIP
+    ('published', '2026-11-25T07:00:00Z')
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from kg.store import BuildDir
+
+PUBLISHED, REJECTED, DELETED = "published", "rejected", "deleted"
+
+
+class RecordStatus(NamedTuple):
+    """A record's status (published | rejected | deleted) and datestamp (YYYY-MM-DDThh:mm:ssZ)."""
+
+    status: str
+    datestamp: str
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One record as a harvester sees it: when its description last changed, and whether it
+    is still published."""
+
+    key: str
+    iri: str
+    status: str
+    datestamp: str
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
+
+
+class ChangeLog:
+    """The records of one build by datestamp, read from its state.sqlite.
+
+    A finished build is never written again, so the file is opened immutable: no locks, and
+    many server threads can read it at once. Use it as a context manager (or call close()).
+    """
+
+    def __init__(self, build: BuildDir) -> None:
+        self.build = build
+        path = Path(build.state_path)
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    def __enter__(self) -> ChangeLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def status(self, key: str) -> RecordStatus | None:
+        row = self._conn.execute(
+            "SELECT status, datestamp FROM records WHERE key = ?", (key,)
+        ).fetchone()
+        return RecordStatus(*row) if row else None
+
+    def get(self, key: str) -> RecordChange | None:
+        row = self._conn.execute(
+            "SELECT key, iri, status, datestamp FROM records WHERE key = ?", (key,)
+        ).fetchone()
+        return RecordChange(*row) if row else None
+
+    def earliest(self) -> str | None:
+        """The lowest datestamp of any record (OAI-PMH Identify's earliestDatestamp)."""
+        return self._conn.execute("SELECT min(datestamp) FROM records").fetchone()[0]
+
+    def latest(self) -> str | None:
+        return self._conn.execute("SELECT max(datestamp) FROM records").fetchone()[0]
+
+    def changes(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        after: tuple[str, str] | None = None,
+        statuses: tuple[str, ...] | None = None,
+    ) -> Iterator[RecordChange]:
+        """Records with since <= datestamp <= until (both inclusive, as in OAI-PMH), in
+        (datestamp, key) order, starting after the (datestamp, key) pair `after`.
+
+        Datestamps are fixed-width UTC text, so text order is time order.
+        """
+        where, args = self._where(since=since, until=until, statuses=statuses)
+        if after is not None:
+            where.append("(datestamp > ? OR (datestamp = ? AND key > ?))")
+            args += [after[0], after[0], after[1]]
+        sql = "SELECT key, iri, status, datestamp FROM records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY datestamp, key"
+        for row in self._conn.execute(sql, args):
+            yield RecordChange(*row)
+
+    def count(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+    ) -> int:
+        where, args = self._where(since=since, until=until, statuses=statuses)
+        sql = "SELECT count(*) FROM records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return self._conn.execute(sql, args).fetchone()[0]
+
+    def last_description(self, key: str) -> str | None:
+        """The N-Triples of the record's last published description (kept for deleted records
+        too, so that a withdrawn record can still say what it was), or None."""
+        row = self._conn.execute("SELECT ntriples FROM records WHERE key = ?", (key,)).fetchone()
+        if not row or not row[0]:
+            return None
+        return zlib.decompress(row[0]).decode("utf-8")
+
+    @staticmethod
+    def _where(*, since, until, statuses) -> tuple[list[str], list]:
+        where: list[str] = []
+        args: list = []
+        if since is not None:
+            where.append("datestamp >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("datestamp <= ?")
+            args.append(until)
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args += list(statuses)
+        return where, args
+
+
+def record_status(build: BuildDir, key: str) -> RecordStatus | None:
+    """(status, datestamp) of one record in a build, or None when the build never had it.
+
+    For the linked-data pages: `published` -> serve it (Last-Modified = datestamp);
+    `deleted` -> 410 Gone, withdrawn at datestamp; `rejected` or None -> 404.
+    """
+    with ChangeLog(build) as log:
+        return log.status(key)
+
+
+def iter_changes(
+    build: BuildDir,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    statuses: tuple[str, ...] | None = None,
+) -> Iterator[RecordChange]:
+    """Every record of a build in datestamp order (e.g. the sitemap: statuses=("published",))."""
+    with ChangeLog(build) as log:
+        yield from log.changes(since=since, until=until, statuses=statuses)

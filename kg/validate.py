@@ -19,9 +19,16 @@ from pyshacl import validate as shacl_validate
 from rdflib import Graph, URIRef
 
 from kg.convert import ConvertedRecord, Minter
-from kg.namespaces import RDF, SH
+from kg.namespaces import KG, RDF, RDFS, SCHEMA, SH
 
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+
+# The ontology's "a person or an organisation is a kg:Agent" axioms, which sh:class kg:Agent in
+# the shapes relies on (SHACL 4.1.1: sh:class follows rdfs:subClassOf in the data graph).
+AGENT_AXIOMS = [
+    (SCHEMA.Person, RDFS.subClassOf, KG.Agent),
+    (SCHEMA.Organization, RDFS.subClassOf, KG.Agent),
+]
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,8 @@ def validate_batch(
 ) -> ValidationReport:
     """Validate records (with their entities' triples) and trace every result to its record."""
     data = Graph()
+    for axiom in AGENT_AXIOMS:
+        data.add(axiom)
     for rec in converted:
         for triple in rec.triples:
             data.add(triple)

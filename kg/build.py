@@ -560,21 +560,50 @@ def _neg(text: str) -> tuple:
     return tuple(-ord(c) for c in text)
 
 
-def write_dumps(store: ox.Store, dumps: Path) -> list[dict]:
-    """The dumps, written by Oxigraph, gzipped reproducibly (no name or time in the header)."""
+def _gzip_file(src: Path, target: Path) -> None:
+    """Gzip reproducibly: no file name or time in the header, so equal input, equal bytes."""
+    with open(src, "rb") as raw, open(target, "wb") as out:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
+            shutil.copyfileobj(raw, gz, 1 << 20)
+
+
+def _dump_from_store(args: tuple[str, str, str]) -> None:
+    """Worker: one dump format written by Oxigraph from the finished store, then gzipped."""
+    store_path, fmt_name, target = args
+    fmt = next(f for f in DUMP_FORMATS if f.name == fmt_name)
+    store = ox.Store.read_only(store_path)
+    raw = Path(target).with_suffix(".raw")
+    store.dump(str(raw), fmt.oxigraph, from_graph=ox.DefaultGraph(),
+               prefixes=PREFIXES if fmt.name == "turtle" else None)
+    del store
+    _gzip_file(raw, Path(target))
+    raw.unlink()
+
+
+def write_dumps(store_path: Path, graph_nt: Path, dumps: Path, *, workers: int) -> list[dict]:
+    """The dumps. N-Triples is the loaded file itself (one line per distinct triple, records
+    in key order); Oxigraph writes the others from the store, in parallel processes, because
+    its serialisers hold the GIL."""
     dumps.mkdir(parents=True, exist_ok=True)
+    jobs = [(str(store_path), f.name, str(dumps / dump_filename(f)))
+            for f in DUMP_FORMATS if f.name != "ntriples"]
+    pool = _pool(min(workers, len(jobs)))
+    try:
+        pending = [pool.apply_async(_dump_from_store, (job,)) for job in jobs] if pool else []
+        nt = next(f for f in DUMP_FORMATS if f.name == "ntriples")
+        _gzip_file(graph_nt, dumps / dump_filename(nt))
+        if pool is None:
+            for job in jobs:
+                _dump_from_store(job)
+        for p in pending:
+            p.get()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     entries = []
     for fmt in DUMP_FORMATS:
         target = dumps / dump_filename(fmt)
-        raw = dumps / f".{target.name}.raw"
-        store.dump(
-            str(raw), fmt.oxigraph, from_graph=ox.DefaultGraph(),
-            prefixes=PREFIXES if fmt.name == "turtle" else None,
-        )
-        with open(raw, "rb") as src, open(target, "wb") as dst_file:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=dst_file, mtime=0) as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-        raw.unlink()
         entries.append({"name": target.name, "format": fmt.name, "media_type": fmt.media_type,
                         "size": target.stat().st_size, "sha256": _sha256(target)})
     (dumps / "SHA256SUMS").write_text(
@@ -653,12 +682,12 @@ def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
             store.bulk_load(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)
             store.optimize()
             summary.triples = len(store)
-            graph_nt.unlink()
-            summary.seconds["load"] = time.monotonic() - t
-            t = time.monotonic()
-            dumps = write_dumps(store, work.dumps)
             store.flush()
             del store
+            summary.seconds["load"] = time.monotonic() - t
+            t = time.monotonic()
+            dumps = write_dumps(work.store_path, graph_nt, work.dumps, workers=settings.workers)
+            graph_nt.unlink()
             summary.seconds["dump"] = time.monotonic() - t
             write_reports(state, summary, work.reports, shapes_dir=settings.shapes_dir,
                           datestamp=datestamp)

@@ -33,7 +33,7 @@ SCHEMES = {
 class EntityView:
     """An entity as one record names it: enough to describe it (kind, key, and the source data)."""
 
-    kind: str  # person | organization | periodical | grant | subject | publication-type
+    kind: str  # person | organization | periodical | grant | subject | publication-type | country
     key: str
     label: str
     agent: Agent | None = None  # persons and organisations: the name as this record wrote it
@@ -187,10 +187,8 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
     if record.country:
         code = COUNTRIES.get(_country_key(record.country))
         if code:
-            c = EU_COUNTRY[code]
-            add(SCHEMA.countryOfOrigin, c)
-            t.append((c, RDF.type, SCHEMA.Country))
-            t.append((c, SCHEMA.name, Literal(COUNTRY_NAMES[code])))
+            add(SCHEMA.countryOfOrigin, EU_COUNTRY[code])
+            ents.append(EntityView("country", code, COUNTRY_NAMES[code]))
         else:
             add(KG.countryName, Literal(record.country))
 
@@ -223,7 +221,9 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
         add(DCTERMS.modified, stamp)
         add(PROV.generatedAtTime, stamp)
     add(KG.contentHash, Literal(record.content_hash()))
-    return ConvertedRecord(iri=str(r), triples=t, entities=ents)
+    # The same triple twice (an author listed twice, say) would be a duplicate line in the
+    # N-Triples that the build loads and dumps; keep the first.
+    return ConvertedRecord(iri=str(r), triples=list(dict.fromkeys(t)), entities=ents)
 
 
 def _source_files(record: Record) -> list[str]:
@@ -322,6 +322,9 @@ def entity_triples(
 ) -> list[Triple]:
     """The description of one entity, from the view chosen for it (and every address seen)."""
     mint = Minter(base)
+    if view.kind == "country":  # a node of the EU authority table, not one of ours
+        c = EU_COUNTRY[view.key]
+        return [(c, RDF.type, SCHEMA.Country), (c, SCHEMA.name, Literal(view.label))]
     e = mint.iri(view.kind, view.key)
     t: list[Triple] = [(e, RDFS.label, Literal(view.label))]
     if view.kind == "person":

@@ -16,15 +16,27 @@ of the symlink) once it is complete, so a killed build never leaves a half-writt
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import shutil
-from dataclasses import dataclass
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import weakref
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import StoreError
+from kg.errors import ConfigError, QueryError, StoreError
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -141,6 +153,7 @@ class EmbeddedStore:
     def __init__(self, build: BuildDir) -> None:
         self.build = build
         self.store = open_store(build)
+        self._pool: QueryPool | None = None  # started on the first SPARQL protocol query
 
     def select(self, sparql: str) -> list[dict[str, object]]:
         result = self.store.query(sparql)
@@ -161,5 +174,453 @@ class EmbeddedStore:
                 out.append(ox.Triple(q.subject, q.predicate, q.object))
         return out
 
+    def query_raw(self, sparql: str, *, media_type: str, dataset: Dataset | None = None,
+                  timeout: float, limit: int) -> RawAnswer:
+        """The answer serialised by Oxigraph, run in a worker process cut at `timeout`."""
+        if self._pool is None:
+            self._pool = QueryPool(self.build.store_path)
+        job = QueryJob(sparql, media_type, dataset or Dataset(), limit)
+        return self._pool.run(job, timeout=timeout)
+
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
         del self.store
+
+
+# -- SPARQL protocol answers: the store's own serialisation, under a time and size limit ----------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset a protocol request names (SPARQL 1.1 Protocol 2.1.4).
+
+    `given` is False when the request names none: the query's own FROM clauses, else the store's
+    default graph, apply. When it names any, it replaces the query's FROM and FROM NAMED.
+    """
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+    @property
+    def given(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One protocol query for a worker: picklable, so it can cross to another process."""
+
+    sparql: str
+    media_type: str
+    dataset: Dataset
+    limit: int
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer as the store serialised it, ready to send as it is."""
+
+    body: bytes
+    media_type: str
+    rows: int | None  # solutions or triples, None where not counted (see RowCounter)
+
+
+class QueryTimeout(QueryError):
+    """The query ran past the time limit and was stopped."""
+
+
+class ResultTooLarge(QueryError):
+    """The answer holds more rows (or triples) than the result limit."""
+
+
+def _timeout_error(timeout: float) -> QueryTimeout:
+    return QueryTimeout(
+        f"query stopped after the {timeout:g} s time limit (KG_QUERY_TIMEOUT): "
+        "make it more selective, or add a LIMIT"
+    )
+
+
+def _too_large_error(limit: int) -> ResultTooLarge:
+    return ResultTooLarge(
+        f"the answer has more than {limit} rows or triples (KG_RESULT_LIMIT): "
+        "add a LIMIT (and OFFSET to page through it)"
+    )
+
+
+# Where one answer row starts, per media type, for counting rows in serialised bytes without
+# parsing them. SPARQL JSON: the first binding object after `"bindings":[`, then every `},{`
+# followed by a variable name or an empty binding (inside a literal a `"` is always escaped, so a
+# string cannot fake `},{"name":`; a literal holding `},{}` can count one row too many). XML: each
+# `<result>` element (`<` is escaped in text). TSV escapes newlines in literals (SPARQL 1.1
+# Query Results CSV and TSV Formats, section 3), so its lines are exact; CSV quotes them, so a
+# literal with a line break can count a row too many. N-Triples is one triple a line; the other
+# graph syntaxes are counted by lines, which is close for Turtle and RDF/XML as stores write them.
+_ROW_MARKS = {
+    "application/sparql-results+json": re.compile(
+        rb'"bindings"\s*:\s*\[\s*\{|\}\s*,\s*\{\s*(?:\}|"[^"\\]*"\s*:)'
+    ),
+    "application/sparql-results+xml": re.compile(rb"<result[\s>]"),
+}
+_HEADER_LINE = ("text/csv", "text/tab-separated-values")
+_LINES = re.compile(rb"\n")
+
+
+class RowCounter:
+    """Counts rows in an answer's bytes as they arrive, chunk by chunk."""
+
+    OVERLAP = 256  # a mark split across two chunks is still seen
+
+    def __init__(self, media_type: str) -> None:
+        self.pattern = _ROW_MARKS.get(media_type, _LINES)
+        self.header = 1 if media_type in _HEADER_LINE else 0
+        self.marks = 0
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> int:
+        buf = self._tail + chunk
+        start = len(self._tail)
+        # A mark that ends inside the tail was counted with the previous chunk.
+        self.marks += sum(1 for m in self.pattern.finditer(buf) if m.end() > start)
+        self._tail = buf[-self.OVERLAP:]
+        return self.rows
+
+    @property
+    def rows(self) -> int:
+        return max(0, self.marks - self.header)
+
+
+class _LimitReached(Exception):
+    pass
+
+
+class _CappedWriter:
+    """A file-like sink for pyoxigraph's serialisers that stops them past the row limit.
+
+    Raising from `write` aborts the serialisation, and with it the lazy query evaluation, so a huge
+    answer is never computed in full.
+    """
+
+    def __init__(self, media_type: str, limit: int) -> None:
+        self.counter = RowCounter(media_type)
+        self.limit = limit
+        self.chunks: list[bytes] = []
+
+    def write(self, data) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        if self.counter.feed(chunk) > self.limit:
+            raise _LimitReached
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def answer_query(store: ox.Store, job: QueryJob) -> tuple[bytes, int | None]:
+    """Run a protocol query on an Oxigraph store; serialise with Oxigraph (no per-row Python).
+
+    Raises SyntaxError for a malformed query and _LimitReached past the limit.
+    """
+    options = {}
+    if job.dataset.given:
+        options["default_graph"] = [ox.NamedNode(g) for g in job.dataset.default_graphs]
+        options["named_graphs"] = [ox.NamedNode(g) for g in job.dataset.named_graphs]
+    result = store.query(job.sparql, **options)
+    if isinstance(result, ox.QueryTriples):
+        rdf_format = ox.RdfFormat.from_media_type(job.media_type)
+        triples = iter(result)
+        body = ox.serialize(itertools.islice(triples, job.limit), format=rdf_format,
+                            prefixes=job.prefixes or None)
+        if next(triples, None) is not None:
+            raise _LimitReached
+        return body, body.count(b"\n") if rdf_format == ox.RdfFormat.N_TRIPLES else None
+    results_format = ox.QueryResultsFormat.from_media_type(job.media_type)
+    if isinstance(result, ox.QueryBoolean):
+        return result.serialize(format=results_format), 1
+    writer = _CappedWriter(job.media_type, job.limit)
+    result.serialize(writer, results_format)
+    return b"".join(writer.chunks), writer.counter.rows
+
+
+def _query_worker(conn, store_path: str) -> None:
+    """A query worker process: opens the build's store read-only and answers jobs until EOF."""
+    try:
+        store = ox.Store.read_only(store_path)
+    except OSError as exc:
+        conn.send(("failed", f"cannot open the store: {exc}"))
+        return
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            body, rows = answer_query(store, job)
+            reply = ("ok", body, rows)
+        except _LimitReached:
+            reply = ("too-large", job.limit)
+        except SyntaxError as exc:
+            reply = ("syntax", str(exc))
+        except (OSError, ValueError, TypeError) as exc:
+            reply = ("failed", str(exc))
+        conn.send(reply)
+
+
+def _worker_main() -> None:
+    """Entry point of a worker process (`python -c`): argv is the socket's fd and the store."""
+    fd, store_path = int(sys.argv[1]), sys.argv[2]
+    _query_worker(Connection(fd), store_path)
+
+
+class _Worker:
+    """One query worker: a fresh interpreter joined to us by a socket pair.
+
+    Started with subprocess rather than multiprocessing: the `spawn` method re-runs the server's
+    main module in the child (a `server.py` would build a second app there), and `fork` is unsafe
+    in a multi-threaded server.
+    """
+
+    def __init__(self, store_path: str) -> None:
+        ours, theirs = socket.socketpair()
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from kg.store import _worker_main; _worker_main()",
+                 str(theirs.fileno()), store_path],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env,
+            )
+        self.conn = Connection(ours.detach())
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        self.process.kill()  # SIGKILL: the query is deep in Rust and would not see a signal
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.conn.close()
+
+
+class QueryPool:
+    """Query worker processes for one build's store, so that a query can be cut at its deadline.
+
+    pyoxigraph evaluates a query in Rust and cannot be interrupted from Python, and a thread left
+    running would hold a CPU and the store until it ends on its own. So each query runs in a worker
+    process; when the deadline passes first, the worker is killed and a fresh one started. The
+    request thread only waits on a socket (the GIL is released), so record pages are answered
+    while queries run. Each worker opens the store read-only, which RocksDB allows from many
+    processes.
+
+    At most `size` queries run at once; `size + QUEUE` may wait for a worker; more are refused at
+    once (503), so SPARQL never takes every server thread.
+    """
+
+    QUEUE = 2
+
+    def __init__(self, store_path: Path, *, size: int | None = None) -> None:
+        self.store_path = str(store_path)
+        self.size = size or max(2, min(4, os.cpu_count() or 1))
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._slots = threading.BoundedSemaphore(self.size)
+        self._admitted = threading.BoundedSemaphore(self.size + self.QUEUE)
+        self._closed = False
+        self._idle.append(self._start())  # warm: the first query need not wait for a spawn
+        self._finalizer = weakref.finalize(self, QueryPool._kill_all, self._all)
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self.store_path)
+        self._all.append(worker)
+        return worker
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the store was closed")
+            return self._idle.pop() if self._idle else self._start()
+
+    def _retire(self, worker: _Worker, *, replace: bool) -> None:
+        worker.kill()
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
+            if replace and not self._closed:
+                self._idle.append(self._start())  # spawns in the background; ready by next use
+
+    def run(self, job: QueryJob, *, timeout: float) -> RawAnswer:
+        deadline = time.monotonic() + timeout
+        if not self._admitted.acquire(blocking=False):
+            raise StoreError("too many SPARQL queries at once: try again in a moment")
+        try:
+            if not self._slots.acquire(timeout=timeout):
+                raise _timeout_error(timeout)
+            try:
+                return self._run(job, deadline=deadline, timeout=timeout)
+            finally:
+                self._slots.release()
+        finally:
+            self._admitted.release()
+
+    def _run(self, job: QueryJob, *, deadline: float, timeout: float) -> RawAnswer:
+        worker = self._take()
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                self._retire(worker, replace=True)
+                raise _timeout_error(timeout)
+            reply = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self._retire(worker, replace=True)
+            raise StoreError(f"the query worker failed: {exc or type(exc).__name__}") from exc
+        if reply[0] == "failed" and not worker.alive():
+            self._retire(worker, replace=False)
+        else:
+            with self._lock:
+                self._idle.append(worker)
+        kind = reply[0]
+        if kind == "ok":
+            return RawAnswer(body=reply[1], media_type=job.media_type, rows=reply[2])
+        if kind == "too-large":
+            raise _too_large_error(job.limit)
+        if kind == "syntax":
+            raise QueryError(f"malformed query: {reply[1]}")
+        raise QueryError(f"query failed: {reply[1]}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._finalizer()
+
+    @staticmethod
+    def _kill_all(workers: list[_Worker]) -> None:
+        for worker in list(workers):
+            worker.kill()
+        workers.clear()
+
+
+# -- a remote SPARQL 1.1 store ------------------------------------------------------------------
+
+
+class RemoteStore:
+    """The store interface over a remote SPARQL 1.1 query endpoint (Fuseki, Virtuoso, GraphDB,
+    QLever, `oxigraph serve`), with plain HTTP.
+
+    `select`, `construct` and `ask` return pyoxigraph terms, parsed by pyoxigraph from SPARQL JSON
+    and N-Triples, so pages cannot tell it from the embedded store; `query_raw` passes the remote
+    store's bytes through unchanged.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, query_url: str, *, build: BuildDir | None = None,
+                 timeout: float = 60.0) -> None:
+        self.query_url = query_url
+        self.build = build
+        self.timeout = timeout
+
+    def _open(self, sparql: str, *, accept: str, dataset: Dataset | None = None,
+              timeout: float | None = None):
+        # SPARQL 1.1 Protocol 2.1.2: query via POST with a form-encoded body (no URL length limit).
+        fields = [("query", sparql)]
+        if dataset is not None:
+            fields += [("default-graph-uri", g) for g in dataset.default_graphs]
+            fields += [("named-graph-uri", g) for g in dataset.named_graphs]
+        request = urllib.request.Request(
+            self.query_url, data=urllib.parse.urlencode(fields).encode("utf-8"), method="POST",
+            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        try:
+            return urllib.request.urlopen(request, timeout=timeout or self.timeout)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(2000).decode("utf-8", "replace").strip()
+            if exc.code == 400:
+                raise QueryError(f"malformed query: {detail}") from exc
+            raise StoreError(f"the remote store answered {exc.code}: {detail}",
+                             file=self.query_url) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise StoreError(f"cannot reach the remote store: {reason}",
+                             file=self.query_url) from exc
+
+    def _fetch(self, sparql: str, accept: str) -> bytes:
+        with self._open(sparql, accept=accept) as response:
+            return response.read()
+
+    def select(self, sparql: str) -> list[dict[str, object]]:
+        body = self._fetch(sparql, "application/sparql-results+json")
+        result = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        names = [v.value for v in result.variables]
+        return [{n: row[n] for n in names} for row in result]
+
+    def construct(self, sparql: str) -> list[ox.Triple]:
+        body = self._fetch(sparql, "application/n-triples")
+        return [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
+
+    def ask(self, sparql: str) -> bool:
+        body = self._fetch(sparql, "application/sparql-results+json")
+        return bool(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
+
+    def triples_about(self, subjects: list[str]) -> list[ox.Triple]:
+        """Every triple whose subject is one of these IRIs (a document's own triples)."""
+        if not subjects:
+            return []
+        values = " ".join(str(ox.NamedNode(s)) for s in subjects)
+        return self.construct(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"
+        )
+
+    def query_raw(self, sparql: str, *, media_type: str, dataset: Dataset | None = None,
+                  timeout: float, limit: int) -> RawAnswer:
+        """The remote store's answer, bytes unchanged, read up to the deadline and the limit.
+
+        The answer is read whole before it is sent on, so a query that runs over either limit ends
+        in a clear error rather than in a cut-off response; it is never parsed. The deadline is
+        checked between chunks and each read waits at most `timeout`, so a stalled store is
+        given up on within twice the limit; set the store's own timeout too (docs/sparql.md).
+        """
+        deadline = time.monotonic() + timeout
+        counter = RowCounter(media_type)
+        chunks = []
+        with self._open(sparql, accept=media_type, dataset=dataset, timeout=timeout) as response:
+            got = response.headers.get_content_type()
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _timeout_error(timeout)
+                try:
+                    chunk = response.read1(self.CHUNK)
+                except TimeoutError as exc:
+                    raise _timeout_error(timeout) from exc
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if counter.feed(chunk) > limit:
+                    raise _too_large_error(limit)
+        return RawAnswer(body=b"".join(chunks), media_type=got or media_type, rows=counter.rows)
+
+    def close(self) -> None:
+        pass
+
+
+def is_remote(settings) -> bool:
+    """True when settings name a remote store (its query endpoint URL) instead of 'oxigraph'."""
+    return settings.store not in ("", "oxigraph")
+
+
+def open_graph_store(settings, build: BuildDir) -> EmbeddedStore | RemoteStore:
+    """The store the server reads: the build's embedded Oxigraph, or the remote one named."""
+    if not is_remote(settings):
+        return EmbeddedStore(build)
+    if not settings.store.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"store must be 'oxigraph' or a SPARQL query endpoint URL, not {settings.store!r}",
+            field="store",
+        )
+    return RemoteStore(settings.store, build=build, timeout=settings.query_timeout)

@@ -16,7 +16,14 @@ from flask import Flask, jsonify
 
 from kg.errors import KgError, QueryError, StoreError
 from kg.settings import Settings
-from kg.store import CURRENT, BuildDir, EmbeddedStore, require_current_build
+from kg.store import (
+    CURRENT,
+    BuildDir,
+    EmbeddedStore,
+    RemoteStore,
+    open_graph_store,
+    require_current_build,
+)
 
 
 class GraphHandle:
@@ -30,7 +37,7 @@ class GraphHandle:
         self._target: str | None = None
         self._checked = 0.0
         self.build: BuildDir
-        self.store: EmbeddedStore
+        self.store: EmbeddedStore | RemoteStore
         self.manifest: dict
         self._open()
 
@@ -42,7 +49,7 @@ class GraphHandle:
 
     def _open(self) -> None:
         build = require_current_build(self.settings.data_dir)
-        self.store = EmbeddedStore(build)
+        self.store = open_graph_store(self.settings, build)  # embedded, or settings.store
         self.build = build
         self.manifest = build.manifest()
         self._target = self._link_target()

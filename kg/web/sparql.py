@@ -1,0 +1,387 @@
+"""`/sparql`: the SPARQL 1.1 Protocol endpoint, its service description and a query page.
+
+A request goes: protocol parsing (GET, POST form, POST direct; SPARQL 1.1 Protocol 2.1) ->
+safety (no Update, no LOAD, no SERVICE) -> parsing, which tells the query form -> negotiation of
+the answer's format for that form -> the store, which serialises the answer itself and enforces
+the time and size limits (`Settings.query_timeout`, `Settings.result_limit`). The answer's bytes
+are sent as the store made them: no row is turned into Python objects here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from kg.errors import QueryError
+from kg.formats import RDF_FORMATS, Format
+from kg.namespaces import PREFIXES, SD, VOID
+from kg.store import Dataset
+from kg.web.negotiation import HTML, content_type, negotiate
+
+bp = Blueprint("sparql", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/sparql-static")
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent.parent / "queries"
+
+# SPARQL 1.1 Query Results formats, in the order a client that accepts anything gets them.
+RESULTS_JSON = Format("json", "application/sparql-results+json", "srj", None, None)
+RESULTS_XML = Format("xml", "application/sparql-results+xml", "srx", None, None)
+RESULTS_CSV = Format("csv", "text/csv", "csv", None, None)
+RESULTS_TSV = Format("tsv", "text/tab-separated-values", "tsv", None, None)
+RESULT_FORMATS: tuple[Format, ...] = (RESULTS_JSON, RESULTS_XML, RESULTS_CSV, RESULTS_TSV)
+GRAPH_FORMATS: tuple[Format, ...] = RDF_FORMATS
+
+# Other media types clients send for these formats (SPARQLWrapper, rdflib, browsers): offered
+# after the real ones, answered with the real one.
+_ALIAS_TYPES = {
+    "json": ("application/json",),
+    "xml": ("application/xml", "text/xml"),
+    "turtle": ("application/turtle", "application/x-turtle", "text/n3", "text/rdf+n3",
+               "application/n3"),
+    "rdfxml": ("application/xml", "text/xml"),
+}
+# `format=` values clients send (SPARQLWrapper sends `json`, `xml`, `turtle`, `n3`, `json-ld`,
+# and media types), per query form.
+_FORMAT_WORDS = {
+    "results": {"json": "json", "srj": "json", "xml": "xml", "srx": "xml", "csv": "csv",
+                "tsv": "tsv"},
+    "graph": {"turtle": "turtle", "ttl": "turtle", "n3": "turtle", "ntriples": "ntriples",
+              "nt": "ntriples", "n-triples": "ntriples", "jsonld": "jsonld", "json-ld": "jsonld",
+              "json": "jsonld", "rdfxml": "rdfxml", "rdf": "rdfxml", "xml": "rdfxml",
+              "rdf+xml": "rdfxml"},
+}
+
+UPDATE_KEYWORDS = frozenset(
+    "INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH USING".split()
+)
+FORM_KEYWORDS = frozenset(("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"))
+READ_ONLY = "this endpoint is read-only"
+
+# W3C format IRIs (https://www.w3.org/ns/formats/) for the service description.
+_W3C_FORMATS = {
+    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples",
+    "jsonld": "JSON-LD", "rdfxml": "RDF_XML",
+}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+# -- reading the query safely --------------------------------------------------------------------
+
+# SPARQL 1.1 Query 19.2: \u and \U escapes are replaced before the query is parsed, anywhere in
+# it, so `\u0053ERVICE` is the keyword SERVICE. Undo them first, as the parser does.
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+# The lexical tokens that can hide a word (SPARQL 1.1 Query 19.8): comments, strings (long ones
+# first), IRIs, variables, prefixed names and blank node labels, language tags. What is left
+# outside them are keywords and punctuation.
+_TOKENS = re.compile(
+    r"""
+      (?P<comment>\#[^\n\r]*)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\" | '''(?:[^'\\]|\\.|'(?!''))*'''
+                | "(?:[^"\\\n\r]|\\.)*" | '(?:[^'\\\n\r]|\\.)*')
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
+    | (?P<pname>(?:[^\W\d][\w.-]*)?:[\w.:%\\-]*|_:[\w.-]+)
+    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+    | (?P<word>[A-Za-z_]\w*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class QueryScan:
+    """What a query's keywords say about it, read without trusting comments or strings."""
+
+    keywords: tuple[str, ...]
+
+    @property
+    def update(self) -> str | None:
+        """The first SPARQL Update keyword, if the text is (or holds) an update."""
+        return next((k for k in self.keywords if k in UPDATE_KEYWORDS), None)
+
+    @property
+    def service(self) -> bool:
+        return "SERVICE" in self.keywords
+
+
+def scan_query(text: str) -> QueryScan:
+    """The keywords of a query, outside comments, strings, IRIs and names.
+
+    >>> scan_query('# SERVICE <x>\\nSELECT ?service { ?s ex:SERVICE "LOAD" }').keywords
+    ('SELECT',)
+    >>> scan_query('SELECT * { \\\\u0053ERVICE <http://x/> { ?s ?p ?o } }').service
+    True
+    """
+    text = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    words = []
+    for match in _TOKENS.finditer(text):
+        if match.lastgroup == "word":
+            words.append(match.group().upper())
+    return QueryScan(tuple(words))
+
+
+def check_query(text: str) -> str:
+    """Refuse what this endpoint does not run; parse the rest: its form (select, ask, graph).
+
+    Raises QueryError with the reason (the parser's line and column for a malformed query).
+    """
+    if not text.strip():
+        raise QueryError("empty query: send a SPARQL query in the `query` parameter")
+    scan = scan_query(text)
+    if scan.update:
+        raise QueryError(f"SPARQL Update ({scan.update}) is refused: {READ_ONLY}")
+    if scan.service:
+        raise QueryError("SERVICE (federated query) is turned off on this endpoint: it would let "
+                         "anyone make the server fetch any URL")
+    try:
+        # Parsed against an empty in-memory store: evaluation is lazy, and there is no data to
+        # evaluate against for ASK, so this costs only the parse.
+        parsed = ox.Store().query(text)
+    except SyntaxError as exc:
+        raise QueryError(f"malformed query: {exc}") from exc
+    except OSError as exc:
+        raise QueryError(f"query refused: {exc}") from exc
+    if isinstance(parsed, ox.QueryTriples):
+        return "graph"
+    if isinstance(parsed, ox.QueryBoolean):
+        return "ask"
+    return "select"
+
+
+# -- the protocol ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """A query operation as the protocol delivered it (GET, POST form or POST direct)."""
+
+    query: str | None
+    dataset: Dataset
+
+
+class ProtocolError(HTTPException):
+    """A request the protocol does not allow (SPARQL 1.1 Protocol 2.1.4 and 2.2), with status."""
+
+    def __init__(self, code: int, description: str, *, headers: dict | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.extra_headers = headers or {}
+
+
+def read_request() -> ProtocolRequest:
+    """The query and dataset from GET, POST form-encoded or POST `application/sparql-query`."""
+    if request.method == "GET":
+        params = request.args
+        if "update" in params:
+            raise _update_refused()
+        return ProtocolRequest(_one(params, "query"), _dataset(params))
+    mimetype = request.mimetype
+    if mimetype == "application/x-www-form-urlencoded":
+        form = request.form
+        if "update" in form:
+            raise _update_refused()
+        return ProtocolRequest(_one(form, "query"), _dataset(form))
+    if mimetype == "application/sparql-query":
+        # 2.1.3: the body is the query; the dataset comes in the URL.
+        return ProtocolRequest(request.get_data(as_text=True), _dataset(request.args))
+    if mimetype == "application/sparql-update":
+        raise _update_refused()
+    raise ProtocolError(
+        415, f"POST a query as application/x-www-form-urlencoded or application/sparql-query, "
+             f"not {mimetype or 'a body without Content-Type'}",
+    )
+
+
+def _one(params, name: str) -> str | None:
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise ProtocolError(400, f"send exactly one `{name}` parameter, not {len(values)}")
+    return values[0] if values else None
+
+
+def _dataset(params) -> Dataset:
+    return Dataset(tuple(params.getlist("default-graph-uri")),
+                   tuple(params.getlist("named-graph-uri")))
+
+
+def _update_refused() -> ProtocolError:
+    # A read-only service has no update operation at this URL: 405 with what it does allow.
+    return ProtocolError(405, f"SPARQL Update is refused: {READ_ONLY}",
+                         headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+
+
+def _offers(family: str) -> tuple[Format, ...]:
+    real = RESULT_FORMATS if family == "results" else GRAPH_FORMATS
+    aliases = tuple(
+        Format(f.name, alias, f.extension, f.oxigraph, f.rdflib)
+        for f in real for alias in _ALIAS_TYPES.get(f.name, ())
+    )
+    return real + aliases
+
+
+def choose_format(family: str) -> Format:
+    """The answer's format: `format=` (any of its values we know), else Accept, else 406."""
+    words = _FORMAT_WORDS[family]
+    real = RESULT_FORMATS if family == "results" else GRAPH_FORMATS
+    by_type = {f.media_type: f.name for f in _offers(family)}
+    wanted = None
+    values = [v.strip().lower() for value in request.values.getlist("format")
+              for v in value.split(",") if v.strip()]
+    for value in values:
+        name = words.get(value) or by_type.get(value)
+        if name:
+            wanted = name
+            break
+    if values and wanted is None:
+        wanted = values[0]  # negotiate() answers 406 naming what is offered
+    chosen = negotiate(_offers(family), format_param=wanted,
+                       accept=request.headers.get("Accept")).format
+    return next(f for f in real if f.name == chosen.name)
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint():
+    proto = read_request()
+    if proto.query is None:
+        if request.method == "POST":
+            raise ProtocolError(400, "no `query` parameter in the request")
+        if request.args:
+            raise ProtocolError(400, "no `query` parameter in the request (only: "
+                                     + ", ".join(sorted(request.args)) + ")")
+        return _service_description_or_page()
+    form = check_query(proto.query)
+    fmt = choose_format("graph" if form == "graph" else "results")
+    settings = current_app.config["KG_SETTINGS"]
+    store = current_app.extensions["kg"].store
+    answer = store.query_raw(proto.query, media_type=fmt.media_type, dataset=proto.dataset,
+                             timeout=settings.query_timeout, limit=settings.result_limit)
+    resp = Response(answer.body, 200, content_type=content_type(fmt.media_type))
+    resp.headers["Vary"] = "Accept"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _service_description_or_page():
+    offers = (*GRAPH_FORMATS, HTML)  # SPARQL 1.1 Service Description 3: RDF unless HTML is asked
+    words = {"html": "html", **_FORMAT_WORDS["graph"]}
+    wanted = request.args.get("format")
+    fmt = negotiate(offers, format_param=words.get(wanted or "", wanted),
+                    accept=request.headers.get("Accept")).format
+    if fmt is HTML:
+        body = render_template("sparql.html", examples=example_queries(),
+                               settings=current_app.config["KG_SETTINGS"],
+                               endpoint=request.base_url)
+        resp = Response(body, 200, content_type=content_type("text/html"))
+        resp.headers["Content-Security-Policy"] = CSP
+    else:
+        body = ox.serialize(service_description(request.base_url), format=fmt.oxigraph,
+                            prefixes=SD_PREFIXES if fmt.name == "turtle" else None)
+        resp = Response(body, 200, content_type=content_type(fmt.media_type))
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+SD_PREFIXES = {"sd": str(SD), "void": str(VOID), "formats": "http://www.w3.org/ns/formats/",
+               "rdfs": PREFIXES["rdfs"], "kg": PREFIXES["kg"]}
+
+
+def service_description(endpoint: str) -> list[ox.Triple]:
+    """A SPARQL 1.1 Service Description of this endpoint (what it runs, its formats, its data)."""
+    rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
+    comment = ox.NamedNode(PREFIXES["rdfs"] + "comment")
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(str(SD) + name)
+
+    settings = current_app.config["KG_SETTINGS"]
+    manifest = current_app.extensions["kg"].manifest
+    service = ox.NamedNode(endpoint)
+    dataset, graph = ox.BlankNode("dataset"), ox.BlankNode("defaultGraph")
+    t = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(service, comment, ox.Literal(
+            f"Read-only: SPARQL Update, LOAD and SERVICE are refused. Queries stop after "
+            f"{settings.query_timeout:g} s; answers hold at most {settings.result_limit} rows "
+            f"or triples.")),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), graph),
+        ox.Triple(graph, rdf_type, sd("Graph")),
+    ]
+    for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
+        iri = ox.NamedNode("http://www.w3.org/ns/formats/" + _W3C_FORMATS[fmt.name])
+        t.insert(4, ox.Triple(service, sd("resultFormat"), iri))  # with the service's own
+    if manifest.get("triples") is not None:
+        t.append(ox.Triple(graph, ox.NamedNode(str(VOID) + "triples"),
+                           ox.Literal(str(manifest["triples"]),
+                                      datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))))
+    return t
+
+
+@dataclass(frozen=True)
+class ExampleQuery:
+    """One file of queries/: its name, what it answers (its leading comment) and its text."""
+
+    name: str
+    title: str
+    text: str
+
+
+def example_queries(folder: Path = QUERIES_DIR) -> list[ExampleQuery]:
+    out = []
+    for path in sorted(folder.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        comment = []
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            comment.append(line.lstrip("#").strip())
+        out.append(ExampleQuery(path.stem, " ".join(comment) or path.stem, text))
+    return out
+
+
+@bp.app_template_filter("examples_json")
+def _examples_json(examples: list[ExampleQuery]) -> str:
+    # Inside <script type="application/json">: "</" must not close the element.
+    data = [{"name": e.name, "title": e.title, "text": e.text} for e in examples]
+    return json.dumps(data).replace("</", "<\\/")
+
+
+# -- CORS and errors -------------------------------------------------------------------------
+
+
+@bp.after_request
+def _cors(resp: Response) -> Response:
+    """Browser notebooks and query editors on other sites may query us (CORS, Fetch standard)."""
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "OPTIONS":
+        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        resp.headers["Access-Control-Max-Age"] = "86400"
+    return resp
+
+
+@bp.errorhandler(HTTPException)
+def _protocol_error(exc: HTTPException):
+    """Protocol errors in the same shape as query errors: JSON with one `error` message."""
+    resp = Response(json.dumps({"error": exc.description}), exc.code,
+                    content_type="application/json")
+    for name, value in getattr(exc, "extra_headers", {}).items():
+        resp.headers[name] = value
+    if exc.code == 406:
+        resp.headers["Vary"] = "Accept"
+    return resp

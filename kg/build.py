@@ -689,6 +689,11 @@ def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
             dumps = write_dumps(work.store_path, graph_nt, work.dumps, workers=settings.workers)
             graph_nt.unlink()
             summary.seconds["dump"] = time.monotonic() - t
+            if settings.store != "oxigraph":  # a remote SPARQL store gets the same graph (issue 4)
+                from kg.remote import load_into_remote
+
+                summary.seconds["remote"] = load_into_remote(
+                    work.dumps, settings=settings, expected=summary.triples).seconds
             write_reports(state, summary, work.reports, shapes_dir=settings.shapes_dir,
                           datestamp=datestamp)
             state.close()

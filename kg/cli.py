@@ -37,12 +37,17 @@ def main() -> None:
               "http://localhost:5000/).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def build(inputs, data_dir, base, workers, no_progress) -> None:
+@click.option("--store", default=None, help="'oxigraph' (embedded, default) or the query "
+              "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).")
+@click.option("--store-update", default=None, help="Graph Store Protocol or SPARQL Update "
+              "endpoint the built graph is loaded into (or KG_STORE_UPDATE).")
+def build(inputs, data_dir, base, workers, no_progress, store, store_update) -> None:
     from kg.build import build as run_build
 
     try:
         settings = Settings.from_env(base=base, data_dir=data_dir, workers=workers,
-                                     progress=False if no_progress else None)
+                                     progress=False if no_progress else None,
+                                     store=store, store_update=store_update)
         summary = run_build(inputs or DEFAULT_INPUTS, settings=settings)
     except KgError as exc:
         _fail(exc)
@@ -97,13 +102,15 @@ def validate(inputs, base, workers, show_all) -> None:
 @click.option("--port", default=5000, type=int, show_default=True)
 @click.option("--threads", default=8, type=int, show_default=True,
               help="Worker threads answering requests.")
-def serve(data_dir, host, port, threads) -> None:
+@click.option("--store", default=None, help="'oxigraph' (embedded, default) or the query "
+              "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).")
+def serve(data_dir, host, port, threads, store) -> None:
     from waitress import serve as waitress_serve
 
     from kg.web import create_app
 
     try:
-        settings = Settings.from_env(data_dir=data_dir)
+        settings = Settings.from_env(data_dir=data_dir, store=store)
         app = create_app(settings)
     except KgError as exc:
         _fail(exc)

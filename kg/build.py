@@ -28,7 +28,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -314,6 +314,17 @@ def now_datestamp() -> str:
     return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def build_datestamp(last_modified: str | None) -> str:
+    """Now, but always later than every datestamp of the previous build: a change must never
+    be dated at or before what a harvester already has (two builds in one second, or a clock
+    set back), and the data's version (kg.changes.data_version) moves with every change."""
+    stamp = now_datestamp()
+    if last_modified and stamp <= last_modified:
+        later = datetime.strptime(last_modified, "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=1)
+        stamp = later.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamp
+
+
 def run_pipeline(
     inputs: Sequence[str | Path],
     *,
@@ -432,9 +443,11 @@ def run_pipeline(
             if key not in seen:
                 if status != "deleted":
                     summary.deleted += 1
+                    # Its last published triples stay (never loaded again): what it was, and
+                    # which OAI-PMH sets must hear of its deletion.
                     state.execute(
                         "INSERT INTO records SELECT key, iri, description_hash, ?, 'deleted', "
-                        "files, '[]', NULL, '[]' FROM prev.records WHERE key = ?",
+                        "files, '[]', ntriples, '[]' FROM prev.records WHERE key = ?",
                         (datestamp, key),
                     )
                 else:
@@ -665,7 +678,7 @@ def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
         previous = current_build(data_dir)
         if previous and previous.manifest().get("base") != settings.base:
             previous = None  # another base: every IRI changes, so nothing can be reused
-        datestamp = now_datestamp()
+        datestamp = build_datestamp(previous.manifest().get("last_modified") if previous else None)
         # Sorts by time; the random part keeps two builds in one second apart.
         build_id = datestamp.replace("-", "").replace(":", "") + f"-{secrets.token_hex(3)}"
         work = new_build_dir(data_dir, build_id)

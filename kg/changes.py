@@ -13,6 +13,8 @@ read-only) for the server: OAI-PMH headers, 410 Gone for withdrawn records, site
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 import zlib
 from collections.abc import Iterator
@@ -169,3 +171,17 @@ def iter_changes(
     """Every record of a build in datestamp order (e.g. the sitemap: statuses=("published",))."""
     with ChangeLog(build) as log:
         yield from log.changes(since=since, until=until, statuses=statuses)
+
+
+def data_version(manifest: dict) -> str:
+    """A short fingerprint of a build's published data, from its manifest: equal for two builds
+    of the same inputs, different once anything changed. Every change gives some record a new
+    datestamp (so last_modified moves) and the dumps' checksums cover the graph itself. A
+    validator for whole-dataset responses (OAI-PMH resumption tokens, ETags of listings)."""
+    dumps = sorted((d.get("name", ""), d.get("sha256", "")) for d in manifest.get("dumps", []))
+    basis = json.dumps(
+        [manifest.get("last_modified"), manifest.get("records"), dumps, manifest.get("base")]
+    )
+    if not dumps:  # no checksums to go by: every build is new
+        basis += manifest.get("build", "")
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]

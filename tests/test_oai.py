@@ -41,8 +41,7 @@ PAGE = 7  # small, so that the seed graph (56 records) takes several resumption 
 # -- helpers shared with test_incremental -----------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def oai_schema() -> xmlschema.XMLSchema:
+def load_schema() -> xmlschema.XMLSchema:
     """The OAI-PMH response schema with the oai_dc and rdf schemas it validates metadata by
     (processContents="strict"), all from tests/data/xsd: no network."""
     return xmlschema.XMLSchema(
@@ -54,6 +53,11 @@ def oai_schema() -> xmlschema.XMLSchema:
         },
         allow="local",
     )
+
+
+@pytest.fixture(scope="module")
+def oai_schema() -> xmlschema.XMLSchema:
+    return load_schema()
 
 
 @contextmanager

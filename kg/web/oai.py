@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 from collections import defaultdict
@@ -32,7 +31,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 from lxml import etree
 
-from kg.changes import ChangeLog, RecordChange
+from kg.changes import DELETED, REJECTED, ChangeLog, RecordChange, data_version
 from kg.namespaces import DCTERMS, KG, PREFIXES, RDFS, SCHEMA, SKOS
 from kg.settings import Settings
 
@@ -184,25 +183,36 @@ class Sets:
         self._former: dict[str, list[str]] = {}
 
     def exist(self) -> bool:
+        """Whether there is any set: in the graph, or left by records that have left it."""
         return self.store.ask(
             f"ASK {{ {{ ?r <{DCTERMS.type}> ?t }} UNION {{ ?r <{SCHEMA.sponsor}> ?s }} }}"
-        )
+        ) or bool(self.former())
+
+    def former(self) -> set[str]:
+        """The setSpecs of every record that is no longer published."""
+        gone = self.log.changes(statuses=(DELETED, REJECTED))
+        return {spec for change in gone for spec in self.of_former(change)}
 
     def listing(self) -> list[tuple[str, str]]:
         """Every set as (setSpec, setName), parents first, in a stable order."""
         out: list[tuple[str, str]] = []
+        former = self.former()
         for prefix, (kind, prop, parent_name) in SET_KINDS.items():
             name_prop = SKOS.prefLabel if kind == "publication-type" else SCHEMA.name
             rows = self.store.select(
                 f"SELECT ?e (MIN(?n) AS ?name) WHERE {{ ?r <{prop}> ?e . "
                 f"OPTIONAL {{ ?e <{name_prop}> ?n }} }} GROUP BY ?e ORDER BY ?e"
             )
-            children = []
+            children = {}
             for row in rows:
                 key = _entity_key(row["e"].value, self.base, kind)
                 if key:
                     name = row.get("name")
-                    children.append((f"{prefix}:{key}", name.value if name else key))
+                    children[f"{prefix}:{key}"] = name.value if name else key
+            for spec in former:  # only deleted records are left in it: named by its key
+                if spec.startswith(prefix + ":"):
+                    children.setdefault(spec, spec.partition(":")[2])
+            children = sorted(children.items())
             if children:
                 out.append((prefix, parent_name))
                 out += children
@@ -438,18 +448,6 @@ def _format(prefix: str) -> MetadataFormat:
 # -- resumption tokens (section 3.5) --------------------------------------------------------------
 
 
-def data_fingerprint(manifest: dict) -> str:
-    """Changes exactly when the published data does: every change gives some record a new
-    datestamp (so last_modified moves), and the N-Triples dump's checksum covers the graph."""
-    dumps = sorted((d.get("name", ""), d.get("sha256", "")) for d in manifest.get("dumps", []))
-    basis = json.dumps(
-        [manifest.get("last_modified"), manifest.get("records"), dumps, manifest.get("base")]
-    )
-    if not dumps:
-        basis += manifest.get("build", "")
-    return hashlib.sha256(basis.encode()).hexdigest()[:16]
-
-
 def encode_token(payload: dict) -> str:
     raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -506,7 +504,7 @@ def endpoint() -> Response:
         req.set(key, value)
     req.set("verb", verb)
     with ChangeLog(build) as log:
-        ctx = Context(settings, store, log, data_fingerprint(manifest), base_url)
+        ctx = Context(settings, store, log, data_version(manifest), base_url)
         try:
             root.append(HANDLERS[verb](ctx, args))
         except OAIError as err:

@@ -1,0 +1,233 @@
+"""Change tracking across builds, seen the way an aggregator sees it: a rebuild of the same inputs
+changes nothing; after one record is changed, one added and one removed, an incremental OAI-PMH
+harvest returns exactly those three; a removed record answers 410 and comes back under its IRI."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+from sickle import Sickle
+
+from kg.build import build, now_datestamp
+from kg.changes import ChangeLog, data_version, record_status
+from kg.settings import Settings
+from kg.store import current_build
+
+from .conftest import BASE, SEEDS
+from .test_oai import NS, Oai, load_schema, make_app, serve
+
+FILES = [
+    "ncj-100895.txt",
+    "ncj-102161.txt",
+    "ncj-103039.txt",
+    "ncj-105175.txt",
+    "ncj-118663.txt",
+    "ncj-126413-abstractaspx.txt",
+]
+CHANGED, REMOVED, ADDED = "100895", "126413", "122025"
+REMOVED_FILE = "ncj-126413-abstractaspx.txt"  # the one record here with a type and a sponsor
+
+
+def iri(key: str) -> str:
+    return f"{BASE}id/record/{key}"
+
+
+@pytest.fixture
+def inputs(tmp_path) -> Path:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    for name in FILES:
+        shutil.copy(SEEDS / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.from_env(
+        environ={},
+        base=BASE,
+        data_dir=tmp_path / "data",
+        progress=False,
+        workers=1,
+        oai_page_size=2,
+    )
+
+
+@pytest.fixture(scope="module")
+def oai_schema():
+    return load_schema()
+
+
+def states(settings: Settings) -> dict[str, tuple[str, str]]:
+    """key -> (status, datestamp) for every record the current build knows."""
+    with ChangeLog(current_build(settings.data_dir)) as log:
+        return {c.key: (c.status, c.datestamp) for c in log.changes()}
+
+
+def next_second(after: str) -> None:
+    """Wait until the clock's datestamp is past `after` (datestamps have second granularity)."""
+    while now_datestamp() <= after:
+        time.sleep(0.05)
+
+
+def response_date(url: str) -> str:
+    """What a harvester keeps as the `from` of its next visit: the responseDate of this one."""
+    root = etree.fromstring(requests.get(url, params={"verb": "Identify"}, timeout=10).content)
+    return root.findtext("oai:responseDate", namespaces=NS)
+
+
+def harvest(url: str, **args) -> dict[str, object]:
+    """identifier -> sickle Record (deleted ones included), following every resumption token."""
+    records = Sickle(url).ListRecords(metadataPrefix="oai_dc", ignore_deleted=False, **args)
+    out = {}
+    for record in records:
+        assert record.header.identifier not in out
+        out[record.header.identifier] = record
+    return out
+
+
+def validators(app, keys) -> dict[str, tuple]:
+    client = app.test_client()
+    out = {}
+    for key in keys:
+        for ext in ("ttl", "jsonld", "html"):
+            r = client.get(f"/doc/record/{key}.{ext}")
+            assert r.status_code == 200
+            out[f"{key}.{ext}"] = (r.headers["ETag"], r.headers["Last-Modified"])
+    return out
+
+
+def test_rebuilding_the_same_inputs_changes_no_datestamp_checksum_etag_or_token(
+    inputs, settings, oai_schema
+):
+    first = build([inputs], settings=settings)
+    app = make_app(settings)
+    oai = Oai(app, oai_schema)
+    before = states(settings)
+    dumps = current_build(settings.data_dir).dumps
+    files = {p.name: p.read_bytes() for p in dumps.iterdir()}
+    tags = validators(app, before)
+    manifest = current_build(settings.data_dir).manifest()
+    page = oai(verb="ListIdentifiers", metadataPrefix="oai_dc")
+    token = page.findtext("oai:ListIdentifiers/oai:resumptionToken", namespaces=NS)
+    second_page = etree.tostring(oai(verb="ListIdentifiers", resumptionToken=token)[2])
+
+    next_second(manifest["last_modified"])  # a later clock must not show through
+    second = build([inputs], settings=settings)
+
+    assert first.converted == len(before) and second.converted == 0 and second.changed == 0
+    assert current_build(settings.data_dir).manifest()["build"] != manifest["build"]
+    assert states(settings) == before
+    after = current_build(settings.data_dir)
+    assert {p.name: p.read_bytes() for p in after.dumps.iterdir()} == files  # byte for byte
+    assert after.manifest()["last_modified"] == manifest["last_modified"]
+    assert data_version(after.manifest()) == data_version(manifest)
+    assert validators(app, before) == tags
+    # the harvest that began on the first build goes on undisturbed
+    assert etree.tostring(oai(verb="ListIdentifiers", resumptionToken=token)[2]) == second_page
+
+
+def test_changed_added_and_removed_records_are_exactly_what_a_harvester_gets(
+    inputs, settings, oai_schema
+):
+    build([inputs], settings=settings)
+    app = make_app(settings)
+    oai = Oai(app, oai_schema)
+    first = states(settings)
+    with serve(app) as url:
+        next_second(max(d for _, d in first.values()))
+        since = response_date(url)
+        everything = harvest(url)
+        assert set(everything) == {iri(k) for k in first}
+        token = oai(verb="ListRecords", metadataPrefix="oai_dc").findtext(
+            "oai:ListRecords/oai:resumptionToken", namespaces=NS
+        )
+
+        changed = inputs / "ncj-100895.txt"
+        changed.write_text(
+            changed.read_text().replace("from 18 jurisdictions", "from 19 jurisdictions")
+        )
+        shutil.copy(SEEDS / "ncj-122025.txt", inputs / "ncj-122025.txt")
+        (inputs / REMOVED_FILE).unlink()
+        summary = build([inputs], settings=settings)
+        assert (summary.changed, summary.deleted, summary.converted) == (2, 1, 2)
+
+        second = states(settings)
+        stamp = second[CHANGED][1]
+        assert stamp >= since
+        got = harvest(url, **{"from": since})
+        assert set(got) == {iri(CHANGED), iri(ADDED), iri(REMOVED)}
+        assert got[iri(REMOVED)].header.deleted
+        assert not got[iri(CHANGED)].header.deleted and not got[iri(ADDED)].header.deleted
+        assert any("19 jurisdictions" in d for d in got[iri(CHANGED)].metadata["description"])
+        assert {got[i].header.datestamp for i in got} == {stamp}
+        # nothing else's datestamp changed
+        assert {k: v for k, v in second.items() if k not in (CHANGED, ADDED, REMOVED)} == {
+            k: v for k, v in first.items() if k not in (CHANGED, REMOVED)
+        }
+        assert second[REMOVED] == ("deleted", stamp)
+        # a harvester of one set hears of the deletion too: the record keeps its former sets
+        for spec in ("sponsor:national-institute-of-justice", "type"):
+            in_set = harvest(url, set=spec, **{"from": since})
+            assert list(in_set) == [iri(REMOVED)] and in_set[iri(REMOVED)].header.deleted
+            assert spec in in_set[iri(REMOVED)].header.setSpecs or spec == "type"
+
+        # the data changed under the old harvest: its token is no longer good
+        assert oai.error(verb="ListRecords", resumptionToken=token) == "badResumptionToken"
+        # a deleted record: reported with its status, no metadata formats, 410 Gone
+        assert oai.error(verb="ListMetadataFormats", identifier=iri(REMOVED)) == (
+            "noMetadataFormats"
+        )
+        deleted = oai(verb="GetRecord", metadataPrefix="rdf", identifier=iri(REMOVED))
+        assert deleted.xpath("//oai:header/@status", namespaces=NS) == ["deleted"]
+        assert deleted.xpath("//oai:metadata", namespaces=NS) == []
+        client = app.test_client()
+        gone = client.get(f"/id/record/{REMOVED}", headers={"Accept": "text/html"})
+        assert gone.status_code == 410 and stamp in gone.get_data(as_text=True)
+        assert client.get(f"/doc/record/{REMOVED}.ttl").status_code == 410
+        sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+        assert f"/record/{REMOVED}" not in sitemap and f"/record/{ADDED}" in sitemap
+        assert record_status(current_build(settings.data_dir), REMOVED) == ("deleted", stamp)
+        # the graph says when it changed
+        rows = app.extensions["kg"].store.select(
+            f"SELECT ?m WHERE {{ <{iri(CHANGED)}> <http://purl.org/dc/terms/modified> ?m }}"
+        )
+        assert [r["m"].value for r in rows] == [stamp]
+
+        # the removed record comes back: restored under the same IRI, a change like any other
+        next_second(stamp)
+        since = response_date(url)
+        shutil.copy(SEEDS / REMOVED_FILE, inputs / REMOVED_FILE)
+        build([inputs], settings=settings)
+        third = states(settings)
+        assert third[REMOVED][0] == "published" and third[REMOVED][1] >= since
+        got = harvest(url, **{"from": since})
+        assert list(got) == [iri(REMOVED)] and not got[iri(REMOVED)].header.deleted
+        assert client.get(f"/doc/record/{REMOVED}.ttl").status_code == 200
+        assert {k: v for k, v in third.items() if k != REMOVED} == {
+            k: v for k, v in second.items() if k != REMOVED
+        }
+
+
+def test_a_change_is_dated_after_the_last_build_even_when_the_clock_says_otherwise(
+    inputs, settings, monkeypatch
+):
+    from kg import build as build_module
+
+    clock = iter(["2030-01-01T00:00:00Z", "2030-01-01T00:00:00Z", "2029-06-01T00:00:00Z"])
+    monkeypatch.setattr(build_module, "now_datestamp", lambda: next(clock))
+    build([inputs], settings=settings)
+    assert {d for _, d in states(settings).values()} == {"2030-01-01T00:00:00Z"}
+    changed = inputs / "ncj-100895.txt"
+    original = changed.read_text()
+    for n, expected in (("19", "2030-01-01T00:00:01Z"), ("20", "2030-01-01T00:00:02Z")):
+        # same second as the last build, then a clock set back: still later than before
+        changed.write_text(original.replace("from 18 jurisdictions", f"from {n} jurisdictions"))
+        build([inputs], settings=settings)
+        assert states(settings)[CHANGED] == ("published", expected)
+        assert current_build(settings.data_dir).manifest()["last_modified"] == expected

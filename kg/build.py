@@ -174,6 +174,23 @@ def _problem_dict(error: KgError, path: str) -> dict:
     }
 
 
+def _merge_groups(groups: list[tuple[str, list[str]]]) -> list[tuple]:
+    """Worker: merge the captures of each record; return (key, json, content hash, same-work
+    key, conflicts). A record captured once is passed through as it was read."""
+    out = []
+    for key, captures in groups:
+        records = [Record.from_json(j) for j in captures]
+        if len(records) == 1:
+            record, record_json, conflicts = records[0], captures[0], []
+        else:
+            result = merge_captures(records)
+            record = result.record
+            record_json = record.to_json()
+            conflicts = [_plain(c) for c in result.conflicts]
+        out.append((key, record_json, record.content_hash(), same_work_key(record), conflicts))
+    return out
+
+
 # -- converting and validating -------------------------------------------------------------------
 
 
@@ -376,30 +393,37 @@ def run_pipeline(
         t1 = time.monotonic()
         spool.execute("CREATE TABLE merged (key TEXT PRIMARY KEY, json TEXT, hash TEXT)")
         works: dict[str, list[str]] = defaultdict(list)
-        current_key, group = None, []
 
-        def flush() -> None:
-            if not group:
-                return
-            result = merge_captures(group)
-            record = result.record
-            for conflict in result.conflicts:
-                summary.conflicts += 1
-                summary.conflict_list.append({"record": current_key, **_plain(conflict)})
-            work = same_work_key(record)
-            if work:
-                works[work].append(current_key)
-            spool.execute(
-                "INSERT INTO merged VALUES (?, ?, ?)",
-                (current_key, record.to_json(), record.content_hash()),
-            )
+        def groups() -> Iterator[list[tuple[str, list[str]]]]:
+            chunk: list[tuple[str, list[str]]] = []
+            current_key, group = None, []
+            for key, record_json in spool.execute(
+                "SELECT key, json FROM captures ORDER BY key, seq"
+            ):
+                if key != current_key and group:
+                    chunk.append((current_key, group))
+                    group = []
+                    if len(chunk) >= settings.batch_size:
+                        yield chunk
+                        chunk = []
+                current_key = key
+                group.append(record_json)
+            if group:
+                chunk.append((current_key, group))
+            if chunk:
+                yield chunk
 
-        for key, record_json in spool.execute("SELECT key, json FROM captures ORDER BY key, seq"):
-            if key != current_key:
-                flush()
-                current_key, group = key, []
-            group.append(Record.from_json(record_json))
-        flush()
+        for merged_chunk in _bounded_imap(pool, _merge_groups, groups(),
+                                          window=2 * max(1, settings.workers)):
+            for key, record_json, content_hash, work, conflicts in merged_chunk:
+                for conflict in conflicts:
+                    summary.conflicts += 1
+                    summary.conflict_list.append({"record": key, **conflict})
+                if work:
+                    works[work].append(key)
+                spool.execute("INSERT INTO merged VALUES (?, ?, ?)",
+                              (key, record_json, content_hash))
+        spool.commit()
         same_as: dict[str, list[str]] = {}
         for keys in works.values():
             if len(keys) > 1:

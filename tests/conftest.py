@@ -31,3 +31,52 @@ def seed_build(tmp_path_factory) -> Built:
     settings = Settings.from_env(environ={}, base=BASE, data_dir=data_dir, progress=False,
                                  workers=2)
     return Built(settings, build([SEEDS], settings=settings))
+
+
+WEB_DATA = ROOT / "tests" / "data" / "web"
+
+
+class ServedGraph(Built):
+    """A build whose IRIs are under the address of a socket reserved for a live server, so that
+    every IRI in it dereferences (the socket is bound before the build: no port race)."""
+
+    def __init__(self, settings: Settings, summary: BuildSummary, sock) -> None:
+        super().__init__(settings, summary)
+        self.sock = sock
+        self.base = settings.base
+
+
+@pytest.fixture(scope="session")
+def web_graph(tmp_path_factory):
+    """Seeds plus tests/data/web (a record full of markup) built under a live server's base."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    data_dir = tmp_path_factory.mktemp("web-build")
+    settings = Settings.from_env(environ={}, base=base, data_dir=data_dir, progress=False,
+                                 workers=1)
+    summary = build([SEEDS, WEB_DATA], settings=settings)
+    yield ServedGraph(settings, summary, sock)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(web_graph):
+    """The app on web_graph's socket in a thread (Werkzeug's threaded server); yields the base."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from kg.web import create_app
+
+    app = create_app(web_graph.settings)
+    port = web_graph.sock.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True, fd=web_graph.sock.fileno())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield web_graph.base
+    server.shutdown()
+    thread.join(timeout=5)

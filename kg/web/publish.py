@@ -1,0 +1,370 @@
+"""The files a build publishes beside the graph, and the dataset's descriptions: dumps, the
+validation report, VoID/DCAT, the ontology, the shapes, the JSON-LD context, sitemap, robots.txt.
+
+Dumps and reports are served from the build folder as `kg build` wrote them; only names the
+manifest (or a fixed table) lists can be asked for, so no request path ever reaches the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file
+
+from kg.formats import RDF_FORMATS, Format
+from kg.web import dataset
+from kg.web.negotiation import HTML, JSON, content_type, negotiate
+from kg.web.pages import triples_table, validation_summary
+from kg.web.responses import (
+    doc_path,
+    doc_url,
+    finish,
+    graph,
+    graph_base,
+    http_date,
+    key_path,
+    link,
+    respond,
+    serialize,
+)
+
+bp = Blueprint("publish", __name__)
+
+# RDF first: a client asking for anything gets data; a browser's explicit text/html gets a page.
+DESCRIPTION_FORMATS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
+
+
+# -- dumps and reports --------------------------------------------------------------------------
+
+
+def _dump_entries() -> dict[str, dict]:
+    """Only the files the manifest lists can be downloaded: no path ever reaches the disk."""
+    entries = {d["name"]: d for d in graph().manifest.get("dumps", [])}
+    sums = graph().build.dumps / "SHA256SUMS"
+    if sums.exists():
+        entries["SHA256SUMS"] = {
+            "name": "SHA256SUMS",
+            "format": "checksums",
+            "media_type": "text/plain",
+            "size": sums.stat().st_size,
+            "sha256": hashlib.sha256(sums.read_bytes()).hexdigest(),
+        }
+    return entries
+
+
+@bp.get("/dumps/")
+def dumps():
+    handle = graph()
+    entries = list(_dump_entries().values())
+    choice = negotiate(
+        (HTML, JSON), format_param=request.args.get("format"), accept=request.headers.get("Accept")
+    )
+    if choice.format == JSON:
+        body = json.dumps(
+            {
+                "build": handle.manifest.get("build"),
+                "created": handle.manifest.get("created"),
+                "dumps": [{**e, "url": f"{graph_base()}dumps/{e['name']}"} for e in entries],
+            },
+            indent=1,
+        )
+        resp = respond(body, JSON)
+    else:
+        resp = respond(
+            render_template("dumps.html", entries=entries, manifest=handle.manifest), HTML
+        )
+    return finish(
+        resp,
+        validator=f"dumps|{handle.manifest.get('build')}|{choice.format.name}",
+        modified=None,
+        vary_accept=choice.by in ("accept", "default"),
+    )
+
+
+@bp.get("/dumps/<name>")
+def dump_file(name: str):
+    """A dump as written at build time: HEAD, Range (206/416) and conditional GET by sha256."""
+    entry = _dump_entries().get(name)
+    if entry is None:
+        abort(404, description=f"There is no dump named {name}.")
+    path = graph().build.dumps / entry["name"]
+    mimetype = "application/gzip" if name.endswith(".gz") else "text/plain"
+    resp = send_file(
+        path,
+        mimetype=mimetype,
+        conditional=True,
+        etag=entry["sha256"],
+        last_modified=http_date(graph().manifest.get("created")),
+        max_age=3600,
+        download_name=entry["name"],
+    )
+    if mimetype == "text/plain":
+        resp.headers["Content-Type"] = content_type("text/plain")
+    resp.headers["Link"] = link(f"{graph_base()}.well-known/void", "describedby", "text/turtle")
+    return resp
+
+
+REPORT_FILES = {
+    "validation.ttl": "text/turtle",
+    "validation.json": "application/json",
+    "build.json": "application/json",
+}
+
+
+@bp.get("/reports/")
+def reports_index():
+    return redirect(f"{request.script_root}/reports/validation", code=302)
+
+
+@bp.get("/reports/validation")
+def validation_report():
+    """The SHACL report of this build, readable: what was checked, what was rejected and why."""
+    handle = graph()
+    choice = negotiate(
+        (HTML, *RDF_FORMATS),
+        format_param=request.args.get("format"),
+        accept=request.headers.get("Accept"),
+    )
+    if choice.format != HTML:
+        return (
+            redirect(f"{request.script_root}/reports/validation.ttl", code=303)
+            if choice.format.name == "turtle"
+            else _report_rdf(choice.format)
+        )
+    summary = validation_summary(handle.build.reports, base=graph_base())
+    resp = respond(render_template("report.html", report=summary, manifest=handle.manifest), HTML)
+    return finish(
+        resp,
+        validator=f"report|{handle.manifest.get('build')}",
+        modified=None,
+        vary_accept=choice.by in ("accept", "default"),
+    )
+
+
+def _report_rdf(fmt: Format) -> Response:
+    path = graph().build.reports / "validation.ttl"
+    triples = [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+    ]
+    resp = respond(serialize(triples, fmt), fmt)
+    return finish(
+        resp,
+        validator=f"report|{graph().manifest.get('build')}|{fmt.name}",
+        modified=None,
+        vary_accept=True,
+    )
+
+
+@bp.get("/reports/<name>")
+def report_file(name: str):
+    media = REPORT_FILES.get(name)
+    if media is None:
+        abort(404, description=f"There is no report named {name}.")
+    path = graph().build.reports / name
+    if not path.exists():
+        abort(404, description=f"This build has no {name}.")
+    resp = send_file(
+        path,
+        mimetype=media,
+        conditional=True,
+        last_modified=http_date(graph().manifest.get("created")),
+        max_age=300,
+    )
+    resp.headers["Content-Type"] = content_type(media)
+    return resp
+
+
+# -- dataset description, vocabulary, shapes --------------------------------------------------
+
+
+def _rdf_document(
+    triples: list[ox.Triple],
+    *,
+    title: str,
+    intro: str,
+    validator: str,
+    raw_turtle: bytes | None = None,
+) -> Response:
+    """An RDF document negotiated among the RDF formats, with a readable HTML view."""
+    choice = negotiate(
+        DESCRIPTION_FORMATS,
+        format_param=request.args.get("format"),
+        accept=request.headers.get("Accept"),
+    )
+    fmt = choice.format
+    if fmt == HTML:
+        body = render_template(
+            "rdf.html",
+            title=title,
+            intro=intro,
+            table=triples_table(triples, href=doc_path),
+            formats=[f for f in RDF_FORMATS],
+        )
+    elif fmt.name == "turtle" and raw_turtle is not None:
+        body = raw_turtle  # the file as written, comments and all
+    else:
+        body = serialize(triples, fmt)
+    resp = respond(body, fmt)
+    links = [
+        link(f"{request.base_url}?format={f.name}", "alternate", f.media_type)
+        for f in DESCRIPTION_FORMATS
+        if f != fmt
+    ]
+    return finish(
+        resp,
+        validator=f"{validator}|{fmt.name}",
+        modified=None,
+        vary_accept=choice.by in ("accept", "default"),
+        links=links,
+    )
+
+
+@bp.get("/.well-known/void")
+def void():
+    handle = graph()
+    manifest = handle.manifest | {"base": graph_base()}
+    st = dataset.stats(handle.store, manifest)
+    triples = _from_rdflib(dataset.void_graph(st, manifest))
+    return _rdf_document(
+        triples,
+        title="Dataset description (VoID and DCAT)",
+        intro="What this dataset holds, where to query and download it, and under what licence.",
+        validator=f"void|{handle.manifest.get('build')}",
+    )
+
+
+def _from_rdflib(rdf) -> list[ox.Triple]:
+    data = rdf.serialize(format="nt", encoding="utf-8")
+    return [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+    ]
+
+
+@lru_cache(maxsize=8)
+def _parsed(paths: tuple[Path, ...], stamp: tuple[float, ...]) -> tuple[list[ox.Triple], bytes]:
+    triples: list[ox.Triple] = []
+    for path in paths:
+        triples += [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+        ]
+    raw = paths[0].read_bytes() if len(paths) == 1 else None
+    return triples, raw
+
+
+def _turtle_files(paths: list[Path], *, title: str, intro: str) -> Response:
+    if not paths:
+        abort(404, description=f"No {title.lower()} is installed.")
+    key = tuple(sorted(paths))
+    triples, raw = _parsed(key, tuple(p.stat().st_mtime for p in key))
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in key)).hexdigest()
+    return _rdf_document(
+        triples, title=title, intro=intro, validator=f"{title}|{digest}", raw_turtle=raw
+    )
+
+
+@bp.get("/ontology")
+def ontology():
+    folder = Path(graph().settings.ontology_dir)
+    return _turtle_files(
+        sorted(folder.glob("*.ttl")),
+        title="Ontology",
+        intro="The project's own terms, used where Dublin Core and schema.org have none.",
+    )
+
+
+@bp.get("/shapes")
+def shapes():
+    folder = Path(graph().settings.shapes_dir)
+    return _turtle_files(
+        sorted(folder.glob("*.ttl")),
+        title="SHACL shapes",
+        intro="The shapes every record is validated against before it is published.",
+    )
+
+
+@bp.get("/context.jsonld")
+def context_document():
+    path = Path(graph().settings.ontology_dir) / "context.jsonld"
+    if not path.exists():
+        abort(404)
+    resp = send_file(path, mimetype="application/ld+json", conditional=True, max_age=3600)
+    resp.headers["Content-Type"] = content_type("application/ld+json")
+    return resp
+
+
+# -- sitemap and robots --------------------------------------------------------------------------
+
+
+def _xml(body: str) -> Response:
+    return respond('<?xml version="1.0" encoding="UTF-8"?>\n' + body, "application/xml")
+
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every record page; an index of sitemap files when there are more than the limit."""
+    handle = graph()
+    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
+    limit = dataset.SITEMAP_LIMIT
+    if st.records <= limit:
+        return _sitemap_page(1)
+    files = -(-st.records // limit)
+    lastmod = handle.manifest.get("last_modified") or handle.manifest.get("created")
+    items = "".join(
+        f"<sitemap><loc>{xml_escape(graph_base())}sitemap-{n}.xml</loc>"
+        f"<lastmod>{xml_escape(lastmod)}</lastmod></sitemap>\n"
+        for n in range(1, files + 1)
+    )
+    resp = _xml(f'<sitemapindex xmlns="{SITEMAP_NS}">\n{items}</sitemapindex>\n')
+    return finish(
+        resp, validator=f"sitemap|{handle.manifest.get('build')}", modified=None, vary_accept=False
+    )
+
+
+@bp.get("/sitemap-<int:n>.xml")
+def sitemap_file(n: int):
+    handle = graph()
+    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
+    if n < 1 or (n - 1) * dataset.SITEMAP_LIMIT >= max(st.records, 1):
+        abort(404, description=f"There is no sitemap file {n}.")
+    return _sitemap_page(n)
+
+
+def _sitemap_page(n: int) -> Response:
+    handle = graph()
+    entries = dataset.sitemap_entries(handle.store, page=n, per_page=dataset.SITEMAP_LIMIT)
+    lines = []
+    for iri, modified in entries:
+        loc = xml_escape(doc_url("record", key_path(iri), HTML))
+        lastmod = f"<lastmod>{xml_escape(modified)}</lastmod>" if modified else ""
+        lines.append(f"<url><loc>{loc}</loc>{lastmod}</url>\n")
+    resp = _xml(f'<urlset xmlns="{SITEMAP_NS}">\n{"".join(lines)}</urlset>\n')
+    return finish(
+        resp,
+        validator=f"sitemap|{n}|{handle.manifest.get('build')}",
+        modified=None,
+        vary_accept=False,
+    )
+
+
+@bp.get("/robots.txt")
+def robots():
+    body = (
+        f"User-agent: *\nAllow: /\n"
+        f"# The SPARQL endpoint is for people and programs, not for crawling.\n"
+        f"Disallow: /sparql\n\nSitemap: {graph_base()}sitemap.xml\n"
+    )
+    resp = respond(body, "text/plain")
+    return finish(
+        resp, validator=f"robots|{graph().manifest.get('build')}", modified=None, vary_accept=False
+    )

@@ -50,7 +50,7 @@ from kg.readers import iter_input_files, read_path
 from kg.record import Agent, Record
 from kg.settings import Settings
 from kg.store import current_build, new_build_dir, publish_build
-from kg.validate import Finding, load_shapes, validate_batch
+from kg.validate import Finding, GraphFinding, check_whole_graph, load_shapes, validate_batch
 
 # -- results -------------------------------------------------------------------------------------
 
@@ -103,12 +103,14 @@ class BuildSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     conflict_list: list[dict] = field(default_factory=list)
+    graph_findings: list[GraphFinding] = field(default_factory=list)  # whole-graph checks
     build_dir: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every input record was published (non-record pages are not records)."""
-        return self.rejected == 0 and self.read_errors == 0
+        """True when every input record was published (non-record pages are not records) and
+        the whole-graph checks found nothing."""
+        return self.rejected == 0 and self.read_errors == 0 and not self.graph_findings
 
     def lines(self) -> list[str]:
         out = [
@@ -123,6 +125,7 @@ class BuildSummary:
             f"converted now:     {self.converted} (changed or new: {self.changed}, "
             f"deleted: {self.deleted})",
             f"triples:           {self.triples}",
+            f"whole-graph checks: {len(self.graph_findings)} finding(s)",
         ]
         if self.seconds:
             out.append(
@@ -671,18 +674,23 @@ def write_reports(state: sqlite3.Connection, summary: BuildSummary, reports: Pat
         checked += 1
         for f in json.loads(raw):
             findings.append({**f, "key": key, "status": status})
+    graph_findings = [asdict(f) for f in summary.graph_findings]
     (reports / "validation.json").write_text(
         json.dumps({"checked": checked, "shapes": sorted(p.name for p in shapes_dir.glob("*.ttl")),
-                    "findings": findings}, indent=1, ensure_ascii=False),
+                    "whole_graph_shapes": sorted(
+                        p.name for p in (shapes_dir / "whole-graph").glob("*.ttl")),
+                    "findings": findings, "whole_graph_findings": graph_findings},
+                   indent=1, ensure_ascii=False),
         encoding="utf-8",
     )
-    graph = validation_report_graph(findings, checked=checked, shapes_dir=shapes_dir,
-                                    created=datestamp)
+    graph = validation_report_graph(findings, graph_findings, checked=checked,
+                                    shapes_dir=shapes_dir, created=datestamp)
     graph.serialize(reports / "validation.ttl", format="turtle")
     build = {
         "summary": {k: v for k, v in asdict(summary).items()
                     if k not in ("problems", "conflict_list")},
         "problems": [asdict(p) for p in summary.problems],
+        "whole_graph_findings": [asdict(f) for f in summary.graph_findings],
         "conflicts": summary.conflict_list,
     }
     (reports / "build.json").write_text(json.dumps(build, indent=1, ensure_ascii=False),
@@ -719,6 +727,7 @@ def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
             store.bulk_load(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)
             store.optimize()
             summary.triples = len(store)
+            summary.graph_findings = check_whole_graph(store, shapes_dir=settings.shapes_dir)
             store.flush()
             del store
             summary.seconds["load"] = time.monotonic() - t

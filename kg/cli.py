@@ -55,6 +55,10 @@ def build(inputs, data_dir, base, workers, no_progress, store, store_update) -> 
         click.echo(line)
     for problem in summary.problems:
         click.echo(f"{problem.kind}: {problem.describe()}", err=True)
+    for finding in summary.graph_findings:
+        value = f" ({finding.value})" if finding.value else ""
+        click.echo(f"whole-graph: {finding.label}: {finding.focus}{value}: {finding.message}",
+                   err=True)
     click.echo(f"built graph: {settings.data_dir}/current")
     sys.exit(0 if summary.ok else EXIT_REJECTED)
 

@@ -13,14 +13,15 @@ SEVERITY_IRIS = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.In
 
 
 def validation_report_graph(
-    findings: list[dict], *, checked: int, shapes_dir: Path, created: str
+    findings: list[dict], graph_findings: list[dict], *, checked: int, shapes_dir: Path,
+    created: str,
 ) -> Graph:
     graph = Graph()
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns)
     report = URIRef("urn:kg:validation-report")
     graph.add((report, RDF.type, SH.ValidationReport))
-    conforms = not any(f["severity"] == "violation" for f in findings)
+    conforms = not graph_findings and not any(f["severity"] == "violation" for f in findings)
     graph.add((report, SH.conforms, Literal(conforms)))
     graph.add((report, DCTERMS.created, Literal(created, datatype=XSD.dateTime)))
     graph.add((report, DCTERMS.description, Literal(
@@ -40,4 +41,16 @@ def validation_report_graph(
         if f.get("value") is not None:
             graph.add((result, SH.value, Literal(f["value"])))
         graph.add((result, DCTERMS.title, Literal(f["field"])))
+    for i, f in enumerate(graph_findings, start=1):
+        result = URIRef(f"urn:kg:validation-report#graph-result-{i}")
+        graph.add((report, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.focusNode, URIRef(f["focus"])))
+        graph.add((result, SH.resultSeverity, SH.Violation))
+        graph.add((result, SH.resultMessage, Literal(f["message"])))
+        graph.add((result, SH.sourceShape, URIRef(f["shape"])))
+        graph.add((result, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
+        if f.get("value") is not None:
+            graph.add((result, SH.value, Literal(f["value"])))
+        graph.add((result, DCTERMS.title, Literal(f["label"])))
     return graph

@@ -137,3 +137,67 @@ def _short(term: URIRef) -> str:
         if sep in text:
             return text.rsplit(sep, 1)[1]
     return text
+
+
+# -- whole-graph checks ----------------------------------------------------------------------------
+
+WHOLE_GRAPH_SHAPES = "whole-graph"
+
+
+@dataclass(frozen=True)
+class GraphFinding:
+    """A result of a whole-graph (SHACL-SPARQL) check."""
+
+    shape: str
+    label: str
+    focus: str
+    value: str | None
+    message: str
+
+
+def whole_graph_queries(shapes_dir: Path) -> list[tuple[str, str, str, str]]:
+    """(shape, label, message, query) for each SHACL-SPARQL constraint of the whole-graph shapes.
+
+    Each query selects every focus node of the shape's target at once: $this becomes a variable
+    joined with the target (SHACL 5.3.1 pre-binds $this per focus node; evaluating the same
+    SELECT with $this free and joined with the target gives the union of those results).
+    """
+    graph = Graph()
+    for path in sorted((Path(shapes_dir) / WHOLE_GRAPH_SHAPES).glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    queries = []
+    for shape in sorted(graph.subjects(RDF.type, SH.NodeShape)):
+        targets = [f"?this a <{c}> ." for c in graph.objects(shape, SH.targetClass)]
+        targets += [f"?this <{p}> [] ." for p in graph.objects(shape, SH.targetSubjectsOf)]
+        if len(targets) != 1:
+            raise ValueError(f"whole-graph shape {shape} needs exactly one target")
+        for constraint in graph.objects(shape, SH.sparql):
+            select = str(graph.value(constraint, SH.select))
+            prefixes = ""
+            for declaration in graph.objects(graph.value(constraint, SH.prefixes), SH.declare):
+                prefix = graph.value(declaration, SH.prefix)
+                namespace = graph.value(declaration, SH.namespace)
+                prefixes += f"PREFIX {prefix}: <{namespace}>\n"
+            body = select.replace("$this", "?this")
+            projection = "?this ?value" if "?value" in body.split("WHERE", 1)[0] else "?this"
+            query = (f"{prefixes}SELECT DISTINCT {projection} WHERE {{ {targets[0]} "
+                     f"{{ {body} }} }} ORDER BY ?this")
+            message = str(graph.value(constraint, SH.message) or "does not conform")
+            label = str(graph.value(shape, RDFS.label) or shape)
+            queries.append((str(shape), label, message, query))
+    return queries
+
+
+def check_whole_graph(store, *, shapes_dir: Path, limit: int = 1000) -> list[GraphFinding]:
+    """Run the whole-graph checks on a pyoxigraph store (at most `limit` findings each)."""
+    findings = []
+    for shape, label, message, query in whole_graph_queries(shapes_dir):
+        result = store.query(query)
+        has_value = "value" in [v.value for v in result.variables]
+        for n, row in enumerate(result):
+            if n >= limit:
+                break
+            value = row["value"].value if has_value and row["value"] is not None else None
+            text = message.replace("{?value}", value or "")
+            findings.append(GraphFinding(shape, label, row["this"].value, value, text))
+    return findings

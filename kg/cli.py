@@ -99,6 +99,18 @@ def validate(inputs, base, workers, show_all) -> None:
     sys.exit(EXIT_REJECTED if violations or summary.read_errors else 0)
 
 
+@main.command(help="Write a synthetic corpus of N records in the real page layouts and JSON Lines.")
+@click.option("--records", type=int, required=True, help="How many records to write.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("--overwrite", is_flag=True, help="Replace a corpus already in the folder.")
+def synth(records, out, seed, overwrite) -> None:
+    from kg.synth import write_corpus
+
+    summary = write_corpus(Path(out), records=records, seed=seed, overwrite=overwrite)
+    click.echo(summary.describe())
+
+
 @main.command(help="Serve a built graph with a production WSGI server.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
               help="Folder of the built graph (default ./kg-data).")

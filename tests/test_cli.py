@@ -111,3 +111,13 @@ def test_installed_kg_command_runs(tmp_path):
         [str(kg), "query", "ASK { ?s ?p ?o }", "--data", str(tmp_path / "d")],
         capture_output=True, text=True, timeout=60)
     assert asked.stdout.strip() == "true"
+
+
+def test_synth_writes_a_corpus_that_builds(runner, tmp_path):
+    result = runner.invoke(main, ["synth", "--records", "60", "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    built = runner.invoke(main, ["build", str(tmp_path / "c"), "--out", str(tmp_path / "d"),
+                                 "--workers", "1"])
+    # The corpus holds a few deliberately broken files: they are reported, the rest published.
+    assert built.exit_code in (0, 1)
+    assert "published:" in built.output and "published:         0" not in built.output

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test lint build serve clean
+.PHONY: run test lint build serve clean browser
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,12 @@ build: $(BIN)/kg
 serve: $(BIN)/kg
 	$(BIN)/kg serve --port $(PORT)
 
-test: $(BIN)/kg
+test: browser $(BIN)/kg
 	$(BIN)/pytest
+
+# Debian's Chromium for the browser tests (tests/test_web_browser.py), installed only when missing.
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 lint: $(BIN)/kg
 	$(BIN)/ruff check kg tests server.py bench

@@ -45,8 +45,7 @@ class RemoteLoad:
     seconds: float
 
 
-def load_into_remote(dumps: Path, *, settings: Settings, expected: int | None = None
-                     ) -> RemoteLoad:
+def load_into_remote(dumps: Path, *, settings: Settings, expected: int | None = None) -> RemoteLoad:
     """Replace the remote store's default graph with the build's N-Triples dump.
 
     `dumps` is the build's dumps folder; `settings.store` is the query endpoint (used to count
@@ -64,8 +63,9 @@ def load_into_remote(dumps: Path, *, settings: Settings, expected: int | None = 
         method, sent = "update", _insert_chunks(target, dump)
     in_store = _count(settings.store)
     if expected is not None and in_store is not None and in_store < expected:
-        raise StoreError(f"the remote store holds {in_store} triples after loading, not "
-                         f"{expected}", file=target)
+        raise StoreError(
+            f"the remote store holds {in_store} triples after loading, not {expected}", file=target
+        )
     return RemoteLoad(method, target, sent, in_store, time.monotonic() - started)
 
 
@@ -82,8 +82,9 @@ def _is_graph_store(url: str) -> bool:
     except urllib.error.HTTPError:
         return False
     except (urllib.error.URLError, OSError) as exc:
-        raise StoreError(f"cannot reach the remote store: {getattr(exc, 'reason', exc)}",
-                         file=url) from exc
+        raise StoreError(
+            f"cannot reach the remote store: {getattr(exc, 'reason', exc)}", file=url
+        ) from exc
 
 
 def _measure(dump: Path) -> tuple[int, int]:
@@ -102,11 +103,13 @@ def _send(request: urllib.request.Request, what: str) -> None:
             response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read(2000).decode("utf-8", "replace").strip()
-        raise StoreError(f"the remote store refused {what}: {exc.code} {detail}",
-                         file=request.full_url) from exc
+        raise StoreError(
+            f"the remote store refused {what}: {exc.code} {detail}", file=request.full_url
+        ) from exc
     except (urllib.error.URLError, OSError) as exc:
-        raise StoreError(f"cannot reach the remote store: {getattr(exc, 'reason', exc)}",
-                         file=request.full_url) from exc
+        raise StoreError(
+            f"cannot reach the remote store: {getattr(exc, 'reason', exc)}", file=request.full_url
+        ) from exc
 
 
 def _put_default_graph(url: str, dump: Path) -> int:
@@ -114,7 +117,9 @@ def _put_default_graph(url: str, dump: Path) -> int:
     size, lines = _measure(dump)
     with gzip.open(dump, "rb") as body:
         request = urllib.request.Request(
-            _default_graph_url(url), data=body, method="PUT",
+            _default_graph_url(url),
+            data=body,
+            method="PUT",
             headers={"Content-Type": "application/n-triples", "Content-Length": str(size)},
         )
         _send(request, "the graph")
@@ -136,7 +141,9 @@ def _chunks(dump: Path) -> Iterator[list[str]]:
 
 def _update(url: str, text: str, what: str) -> None:
     request = urllib.request.Request(
-        url, data=urllib.parse.urlencode({"update": text}).encode("utf-8"), method="POST",
+        url,
+        data=urllib.parse.urlencode({"update": text}).encode("utf-8"),
+        method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     _send(request, what)

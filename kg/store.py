@@ -546,6 +546,8 @@ class RemoteStore:
                              file=self.query_url) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError) and timeout is not None:
+                raise _timeout_error(timeout) from exc  # no answer before the deadline
             raise StoreError(f"cannot reach the remote store: {reason}",
                              file=self.query_url) from exc
 

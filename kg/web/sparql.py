@@ -24,8 +24,13 @@ from kg.namespaces import PREFIXES, SD, VOID
 from kg.store import Dataset
 from kg.web.negotiation import HTML, content_type, negotiate
 
-bp = Blueprint("sparql", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/sparql-static")
+bp = Blueprint(
+    "sparql",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/sparql-static",
+)
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent.parent / "queries"
 
@@ -42,35 +47,62 @@ GRAPH_FORMATS: tuple[Format, ...] = RDF_FORMATS
 _ALIAS_TYPES = {
     "json": ("application/json",),
     "xml": ("application/xml", "text/xml"),
-    "turtle": ("application/turtle", "application/x-turtle", "text/n3", "text/rdf+n3",
-               "application/n3"),
+    "turtle": (
+        "application/turtle",
+        "application/x-turtle",
+        "text/n3",
+        "text/rdf+n3",
+        "application/n3",
+    ),
     "rdfxml": ("application/xml", "text/xml"),
 }
 # `format=` values clients send (SPARQLWrapper sends `json`, `xml`, `turtle`, `n3`, `json-ld`,
 # and media types), per query form.
 _FORMAT_WORDS = {
-    "results": {"json": "json", "srj": "json", "xml": "xml", "srx": "xml", "csv": "csv",
-                "tsv": "tsv"},
-    "graph": {"turtle": "turtle", "ttl": "turtle", "n3": "turtle", "ntriples": "ntriples",
-              "nt": "ntriples", "n-triples": "ntriples", "jsonld": "jsonld", "json-ld": "jsonld",
-              "json": "jsonld", "rdfxml": "rdfxml", "rdf": "rdfxml", "xml": "rdfxml",
-              "rdf+xml": "rdfxml"},
+    "results": {
+        "json": "json",
+        "srj": "json",
+        "xml": "xml",
+        "srx": "xml",
+        "csv": "csv",
+        "tsv": "tsv",
+    },
+    "graph": {
+        "turtle": "turtle",
+        "ttl": "turtle",
+        "n3": "turtle",
+        "ntriples": "ntriples",
+        "nt": "ntriples",
+        "n-triples": "ntriples",
+        "jsonld": "jsonld",
+        "json-ld": "jsonld",
+        "json": "jsonld",
+        "rdfxml": "rdfxml",
+        "rdf": "rdfxml",
+        "xml": "rdfxml",
+        "rdf+xml": "rdfxml",
+    },
 }
 
-UPDATE_KEYWORDS = frozenset(
-    "INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH USING".split()
-)
+UPDATE_KEYWORDS = frozenset("INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH USING".split())
 FORM_KEYWORDS = frozenset(("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"))
 READ_ONLY = "this endpoint is read-only"
 
 # W3C format IRIs (https://www.w3.org/ns/formats/) for the service description.
 _W3C_FORMATS = {
-    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples",
-    "jsonld": "JSON-LD", "rdfxml": "RDF_XML",
+    "json": "SPARQL_Results_JSON",
+    "xml": "SPARQL_Results_XML",
+    "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV",
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF_XML",
 }
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 # -- reading the query safely --------------------------------------------------------------------
@@ -140,8 +172,10 @@ def check_query(text: str) -> str:
     if scan.update:
         raise QueryError(f"SPARQL Update ({scan.update}) is refused: {READ_ONLY}")
     if scan.service:
-        raise QueryError("SERVICE (federated query) is turned off on this endpoint: it would let "
-                         "anyone make the server fetch any URL")
+        raise QueryError(
+            "SERVICE (federated query) is turned off on this endpoint: it would let "
+            "anyone make the server fetch any URL"
+        )
     try:
         # Parsed against an empty in-memory store: evaluation is lazy, and there is no data to
         # evaluate against for ASK, so this costs only the parse.
@@ -196,8 +230,9 @@ def read_request() -> ProtocolRequest:
     if mimetype == "application/sparql-update":
         raise _update_refused()
     raise ProtocolError(
-        415, f"POST a query as application/x-www-form-urlencoded or application/sparql-query, "
-             f"not {mimetype or 'a body without Content-Type'}",
+        415,
+        f"POST a query as application/x-www-form-urlencoded or application/sparql-query, "
+        f"not {mimetype or 'a body without Content-Type'}",
     )
 
 
@@ -209,21 +244,24 @@ def _one(params, name: str) -> str | None:
 
 
 def _dataset(params) -> Dataset:
-    return Dataset(tuple(params.getlist("default-graph-uri")),
-                   tuple(params.getlist("named-graph-uri")))
+    return Dataset(
+        tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri"))
+    )
 
 
 def _update_refused() -> ProtocolError:
     # A read-only service has no update operation at this URL: 405 with what it does allow.
-    return ProtocolError(405, f"SPARQL Update is refused: {READ_ONLY}",
-                         headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+    return ProtocolError(
+        405, f"SPARQL Update is refused: {READ_ONLY}", headers={"Allow": "GET, HEAD, POST, OPTIONS"}
+    )
 
 
 def _offers(family: str) -> tuple[Format, ...]:
     real = RESULT_FORMATS if family == "results" else GRAPH_FORMATS
     aliases = tuple(
         Format(f.name, alias, f.extension, f.oxigraph, f.rdflib)
-        for f in real for alias in _ALIAS_TYPES.get(f.name, ())
+        for f in real
+        for alias in _ALIAS_TYPES.get(f.name, ())
     )
     return real + aliases
 
@@ -234,8 +272,12 @@ def choose_format(family: str) -> Format:
     real = RESULT_FORMATS if family == "results" else GRAPH_FORMATS
     by_type = {f.media_type: f.name for f in _offers(family)}
     wanted = None
-    values = [v.strip().lower() for value in request.values.getlist("format")
-              for v in value.split(",") if v.strip()]
+    values = [
+        v.strip().lower()
+        for value in request.values.getlist("format")
+        for v in value.split(",")
+        if v.strip()
+    ]
     for value in values:
         name = words.get(value) or by_type.get(value)
         if name:
@@ -243,8 +285,9 @@ def choose_format(family: str) -> Format:
             break
     if values and wanted is None:
         wanted = values[0]  # negotiate() answers 406 naming what is offered
-    chosen = negotiate(_offers(family), format_param=wanted,
-                       accept=request.headers.get("Accept")).format
+    chosen = negotiate(
+        _offers(family), format_param=wanted, accept=request.headers.get("Accept")
+    ).format
     return next(f for f in real if f.name == chosen.name)
 
 
@@ -258,15 +301,24 @@ def endpoint():
         if request.method == "POST":
             raise ProtocolError(400, "no `query` parameter in the request")
         if request.args:
-            raise ProtocolError(400, "no `query` parameter in the request (only: "
-                                     + ", ".join(sorted(request.args)) + ")")
+            raise ProtocolError(
+                400,
+                "no `query` parameter in the request (only: "
+                + ", ".join(sorted(request.args))
+                + ")",
+            )
         return _service_description_or_page()
     form = check_query(proto.query)
     fmt = choose_format("graph" if form == "graph" else "results")
     settings = current_app.config["KG_SETTINGS"]
     store = current_app.extensions["kg"].store
-    answer = store.query_raw(proto.query, media_type=fmt.media_type, dataset=proto.dataset,
-                             timeout=settings.query_timeout, limit=settings.result_limit)
+    answer = store.query_raw(
+        proto.query,
+        media_type=fmt.media_type,
+        dataset=proto.dataset,
+        timeout=settings.query_timeout,
+        limit=settings.result_limit,
+    )
     resp = Response(answer.body, 200, content_type=content_type(fmt.media_type))
     resp.headers["Vary"] = "Accept"
     resp.headers["Cache-Control"] = "no-store"
@@ -277,24 +329,36 @@ def _service_description_or_page():
     offers = (*GRAPH_FORMATS, HTML)  # SPARQL 1.1 Service Description 3: RDF unless HTML is asked
     words = {"html": "html", **_FORMAT_WORDS["graph"]}
     wanted = request.args.get("format")
-    fmt = negotiate(offers, format_param=words.get(wanted or "", wanted),
-                    accept=request.headers.get("Accept")).format
+    fmt = negotiate(
+        offers, format_param=words.get(wanted or "", wanted), accept=request.headers.get("Accept")
+    ).format
     if fmt is HTML:
-        body = render_template("sparql.html", examples=example_queries(),
-                               settings=current_app.config["KG_SETTINGS"],
-                               endpoint=request.base_url)
+        body = render_template(
+            "sparql.html",
+            examples=example_queries(),
+            settings=current_app.config["KG_SETTINGS"],
+            endpoint=request.base_url,
+        )
         resp = Response(body, 200, content_type=content_type("text/html"))
         resp.headers["Content-Security-Policy"] = CSP
     else:
-        body = ox.serialize(service_description(request.base_url), format=fmt.oxigraph,
-                            prefixes=SD_PREFIXES if fmt.name == "turtle" else None)
+        body = ox.serialize(
+            service_description(request.base_url),
+            format=fmt.oxigraph,
+            prefixes=SD_PREFIXES if fmt.name == "turtle" else None,
+        )
         resp = Response(body, 200, content_type=content_type(fmt.media_type))
     resp.headers["Vary"] = "Accept"
     return resp
 
 
-SD_PREFIXES = {"sd": str(SD), "void": str(VOID), "formats": "http://www.w3.org/ns/formats/",
-               "rdfs": PREFIXES["rdfs"], "kg": PREFIXES["kg"]}
+SD_PREFIXES = {
+    "sd": str(SD),
+    "void": str(VOID),
+    "formats": "http://www.w3.org/ns/formats/",
+    "rdfs": PREFIXES["rdfs"],
+    "kg": PREFIXES["kg"],
+}
 
 
 def service_description(endpoint: str) -> list[ox.Triple]:
@@ -314,10 +378,15 @@ def service_description(endpoint: str) -> list[ox.Triple]:
         ox.Triple(service, sd("endpoint"), service),
         ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
         ox.Triple(service, sd("defaultDataset"), dataset),
-        ox.Triple(service, comment, ox.Literal(
-            f"Read-only: SPARQL Update, LOAD and SERVICE are refused. Queries stop after "
-            f"{settings.query_timeout:g} s; answers hold at most {settings.result_limit} rows "
-            f"or triples.")),
+        ox.Triple(
+            service,
+            comment,
+            ox.Literal(
+                f"Read-only: SPARQL Update, LOAD and SERVICE are refused. Queries stop after "
+                f"{settings.query_timeout:g} s; answers hold at most {settings.result_limit} rows "
+                f"or triples."
+            ),
+        ),
         ox.Triple(dataset, rdf_type, sd("Dataset")),
         ox.Triple(dataset, sd("defaultGraph"), graph),
         ox.Triple(graph, rdf_type, sd("Graph")),
@@ -326,9 +395,15 @@ def service_description(endpoint: str) -> list[ox.Triple]:
         iri = ox.NamedNode("http://www.w3.org/ns/formats/" + _W3C_FORMATS[fmt.name])
         t.insert(4, ox.Triple(service, sd("resultFormat"), iri))  # with the service's own
     if manifest.get("triples") is not None:
-        t.append(ox.Triple(graph, ox.NamedNode(str(VOID) + "triples"),
-                           ox.Literal(str(manifest["triples"]),
-                                      datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))))
+        t.append(
+            ox.Triple(
+                graph,
+                ox.NamedNode(str(VOID) + "triples"),
+                ox.Literal(
+                    str(manifest["triples"]), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer")
+                ),
+            )
+        )
     return t
 
 
@@ -378,8 +453,9 @@ def _cors(resp: Response) -> Response:
 @bp.errorhandler(HTTPException)
 def _protocol_error(exc: HTTPException):
     """Protocol errors in the same shape as query errors: JSON with one `error` message."""
-    resp = Response(json.dumps({"error": exc.description}), exc.code,
-                    content_type="application/json")
+    resp = Response(
+        json.dumps({"error": exc.description}), exc.code, content_type="application/json"
+    )
     for name, value in getattr(exc, "extra_headers", {}).items():
         resp.headers[name] = value
     if exc.code == 406:

@@ -1,0 +1,806 @@
+"""The SPARQL endpoint over HTTP, with the clients people use: SPARQLWrapper, rdflib's
+SPARQLStore, the csv module (what pandas.read_csv does), pyld, plain urllib.
+
+Every test that takes `server` runs twice: against the embedded Oxigraph store and against a real
+`oxigraph serve` loaded by `kg build --store` (tests/test_remote_store.py has the remote-only
+checks). The graph is seeds/ plus a few JSON Lines records with subjects (`FIXTURE_RECORDS`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCTERMS, SKOS
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from waitress.server import create_server
+
+from kg.build import build
+from kg.settings import Settings
+from kg.web import create_app
+from kg.web.sparql import example_queries, scan_query
+
+pytestmark = pytest.mark.live
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "http://localhost:5000/"
+SCHEMA = rdflib.Namespace("http://schema.org/")
+KG = rdflib.Namespace("https://w3id.org/ncjrs-kg/vocab#")
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+
+# Records with subjects (the seed pages have none), a co-author for D L MacKenzie and an NIJ grant.
+FIXTURE_RECORDS = [
+    {
+        "ncj": "900001",
+        "title": "Shock Incarceration and Positive Adjustment in Boot Camps",
+        "authors": ["MacKenzie, D L", "Parent, Dale G."],
+        "date_published": "1995",
+        "subjects": ["Shock incarceration", "Boot camps"],
+        "sponsors": ["National Institute of Justice (NIJ) | Washington, DC 20531"],
+        "grants": ["95-IJ-CX-9001"],
+        "abstract": "Adjustment of young offenders in shock incarceration programs.",
+    },
+    {
+        "ncj": "900002",
+        "title": "Domestic Violence Courts in Practice",
+        "authors": ["Souryal, C"],
+        "date_published": "March 2001",
+        "subjects": ["Shock incarceration", "Domestic assault"],
+        "abstract": "How specialised courts handle domestic violence cases.",
+    },
+    {
+        "ncj": "900003",
+        "title": "Youth Gangs and Schools",
+        "date_published": "2001",
+        "subjects": ["Gangs"],
+        "abstract": "A survey of gang activity in schools.",
+    },
+]
+
+SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+RESULT_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+
+
+# -- the graph, the stores, the servers ----------------------------------------------------------
+
+
+@dataclass
+class Built:
+    data_dir: Path
+    graph: Graph  # the built graph, read from its N-Triples dump, for independent answers
+
+
+@pytest.fixture(scope="session")
+def graph_inputs(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("sparql-inputs")
+    records = folder / "subjects.jsonl"
+    records.write_text("".join(json.dumps(r) + "\n" for r in FIXTURE_RECORDS), encoding="utf-8")
+    return [ROOT / "seeds", records]
+
+
+def _dump_graph(data_dir: Path) -> Graph:
+    import gzip
+
+    graph = Graph()
+    with gzip.open(data_dir / "current" / "dumps" / "kg.nt.gz", "rb") as fh:
+        graph.parse(data=fh.read(), format="nt")
+    return graph
+
+
+@pytest.fixture(scope="session")
+def embedded_build(graph_inputs, tmp_path_factory) -> Built:
+    data_dir = tmp_path_factory.mktemp("sparql-embedded")
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=data_dir, progress=False, workers=1
+    )
+    summary = build(graph_inputs, settings=settings)
+    assert summary.published > 50 and summary.triples > 2000
+    return Built(data_dir, _dump_graph(data_dir))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class OxigraphServer:
+    url: str
+    location: Path
+
+    @property
+    def query(self) -> str:
+        return self.url + "query"
+
+    @property
+    def store(self) -> str:
+        return self.url + "store"
+
+    @property
+    def update(self) -> str:
+        return self.url + "update"
+
+
+@contextmanager
+def running_oxigraph(location: Path):
+    """A real `oxigraph serve` (PyPI `oxigraph`) on 127.0.0.1, with its own slow-query cut-off."""
+    if not OXIGRAPH.exists():
+        pytest.skip("the oxigraph server (PyPI package `oxigraph`) is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(OXIGRAPH),
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout-s",
+            "3",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url + "query?query=ASK%7B%7D", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode()}")
+                time.sleep(0.1)
+        yield OxigraphServer(url, location)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def oxigraph(tmp_path_factory):
+    with running_oxigraph(tmp_path_factory.mktemp("oxigraph-store")) as server:
+        yield server
+
+
+def kg_cli(*args: str) -> subprocess.CompletedProcess:
+    """The `kg` command as a user runs it (a fresh process)."""
+    env = {**os.environ, "KG_BASE_URI": BASE}
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="session")
+def remote_build(graph_inputs, embedded_build, oxigraph, tmp_path_factory) -> Built:
+    """`kg build --store`: the same inputs, built and loaded into oxigraph serve (GSP PUT).
+
+    Built over a copy of the embedded build: nothing changed, so every record keeps its
+    datestamp and both stores hold the very same graph, which lets answers be compared exactly.
+    """
+    data_dir = tmp_path_factory.mktemp("sparql-remote") / "data"
+    shutil.copytree(embedded_build.data_dir, data_dir, symlinks=True)
+    done = kg_cli(
+        "build",
+        *map(str, graph_inputs),
+        "--out",
+        str(data_dir),
+        "--no-progress",
+        "--workers",
+        "1",
+        "--store",
+        oxigraph.query,
+        "--store-update",
+        oxigraph.store,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "remote" in done.stdout  # the summary's time line names the remote load
+    return Built(data_dir, _dump_graph(data_dir))
+
+
+@dataclass
+class LiveServer:
+    url: str
+    backend: str
+    built: Built
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "sparql"
+
+    def get(
+        self,
+        params: dict | list | None = None,
+        *,
+        headers: dict | None = None,
+        path: str = "sparql",
+    ):
+        query = "?" + urllib.parse.urlencode(params, doseq=True) if params else ""
+        return fetch(urllib.request.Request(self.url + path + query, headers=headers or {}))
+
+    def post(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        headers: dict | None = None,
+        params: dict | None = None,
+    ):
+        query = "?" + urllib.parse.urlencode(params, doseq=True) if params else ""
+        return fetch(
+            urllib.request.Request(
+                self.sparql + query,
+                data=body,
+                method="POST",
+                headers={"Content-Type": content_type, **(headers or {})},
+            )
+        )
+
+    def select(self, sparql: str) -> list[dict]:
+        status, _, body = self.get(
+            {"query": sparql}, headers={"Accept": "application/sparql-results+json"}
+        )
+        assert status == 200, body
+        return json.loads(body)["results"]["bindings"]
+
+
+def fetch(request: urllib.request.Request) -> tuple[int, dict, bytes]:
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+@contextmanager
+def serving(settings: Settings, backend: str, built: Built):
+    """create_app on waitress (the production server) in a thread, on a free port."""
+    app = create_app(settings)
+    srv = create_server(app, host="127.0.0.1", port=0, threads=6, asyncore_loop_timeout=0.1)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{srv.effective_port}/", backend, built)
+    finally:
+        # Close every socket from inside waitress's own loop (closing them from this thread races
+        # its select()); with nothing left to watch, the loop ends.
+        srv.trigger.pull_trigger(lambda: [ch.close() for ch in list(srv._map.values())])
+        thread.join(5)
+        srv.task_dispatcher.shutdown()
+        app.extensions["kg"].store.close()
+
+
+def backend_settings(backend: str, request, **changes) -> tuple[Settings, Built]:
+    if backend == "embedded":
+        built = request.getfixturevalue("embedded_build")
+        store = "oxigraph"
+    else:
+        built = request.getfixturevalue("remote_build")
+        store = request.getfixturevalue("oxigraph").query
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=built.data_dir, store=store, progress=False, **changes
+    )
+    return settings, built
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def server(request):
+    settings, built = backend_settings(request.param, request)
+    with serving(settings, request.param, built) as live:
+        yield live
+
+
+def terms(bindings: list[dict], *names: str) -> list[tuple]:
+    return [tuple(b[n]["value"] if n in b else None for n in names) for b in bindings]
+
+
+# -- protocol: operations, formats, errors ---------------------------------------------------
+
+
+QUERY = """PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?record ?title WHERE { ?record a dcterms:BibliographicResource ; dcterms:title ?title }
+ORDER BY ?record"""
+
+
+def expected_titles(built: Built) -> list[tuple[str, str]]:
+    g = built.graph
+    return sorted(
+        (str(r), str(t))
+        for r in g.subjects(RDF.type, DCTERMS.BibliographicResource)
+        for t in g.objects(r, DCTERMS.title)
+    )
+
+
+def test_get_post_form_and_post_direct_give_the_same_answer(server):
+    want = expected_titles(server.built)
+    accept = {"Accept": "application/sparql-results+json"}
+    answers = [
+        server.get({"query": QUERY}, headers=accept),
+        server.post(
+            urllib.parse.urlencode({"query": QUERY}).encode(),
+            content_type="application/x-www-form-urlencoded",
+            headers=accept,
+        ),
+        server.post(QUERY.encode(), content_type="application/sparql-query", headers=accept),
+    ]
+    for status, headers, body in answers:
+        assert status == 200, body
+        assert headers["Content-Type"].startswith("application/sparql-results+json")
+        assert "Accept" in headers["Vary"]
+        rows = terms(json.loads(body)["results"]["bindings"], "record", "title")
+        assert rows == want
+
+
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
+def test_sparqlwrapper_reads_every_result_format(server, fmt):
+    client = SPARQLWrapper(server.sparql)
+    client.setQuery(QUERY)
+    client.setReturnFormat(fmt)
+    result = client.query()
+    assert result.response.headers["Content-Type"].split(";")[0] == RESULT_MEDIA[fmt]
+    data = result.convert()
+    want = expected_titles(server.built)
+    if fmt == JSON:
+        got = terms(data["results"]["bindings"], "record", "title")
+    elif fmt == XML:  # a DOM document
+        got = []
+        for res in data.getElementsByTagName("result"):
+            cells = {
+                b.getAttribute("name"): b.firstChild.firstChild.data
+                for b in res.getElementsByTagName("binding")
+            }
+            got.append((cells["record"], cells["title"]))
+    elif fmt == CSV:
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+        got = [(r["record"], r["title"]) for r in rows]
+    else:  # TSV: terms in Turtle syntax
+        lines = data.decode("utf-8").split("\n")
+        assert lines[0] == "?record\t?title"
+        got = []
+        for line in filter(None, lines[1:]):
+            record, title = line.split("\t")
+            got.append((record.strip("<>"), _tsv_literal(title)))
+    assert got == want
+
+
+def _tsv_literal(text: str) -> str:
+    assert text.startswith('"') and text.endswith('"'), text
+    return json.loads(text)  # Turtle string escapes are a subset of JSON's for these titles
+
+
+@pytest.mark.parametrize("fmt", [TURTLE, N3, RDFXML, JSONLD])
+def test_sparqlwrapper_reads_every_graph_format(server, fmt):
+    record = URIRef(BASE + "id/record/126413")
+    client = SPARQLWrapper(server.sparql)
+    client.setQuery(f"CONSTRUCT {{ <{record}> ?p ?o }} WHERE {{ <{record}> ?p ?o }}")
+    client.setReturnFormat(fmt)
+    result = client.query()
+    got = result.convert()
+    if isinstance(got, bytes):  # TURTLE, N3 and JSON-LD come back as bytes
+        media = result.response.headers["Content-Type"].split(";")[0]
+        got = Graph().parse(
+            data=got, format={"text/turtle": "turtle", "application/ld+json": "json-ld"}[media]
+        )
+    want = Graph()
+    for triple in server.built.graph.triples((record, None, None)):
+        want.add(triple)
+    assert len(want) > 10
+    assert isomorphic(got, want)
+
+
+def test_ntriples_and_jsonld_answers_parse(server):
+    import pyld.jsonld
+
+    q = "CONSTRUCT WHERE { ?s a <http://schema.org/Grant> ; ?p ?o }"
+    want = Graph()
+    for grant in server.built.graph.subjects(RDF.type, SCHEMA.Grant):
+        for p, o in server.built.graph.predicate_objects(grant):
+            want.add((grant, p, o))
+    status, headers, body = server.get({"query": q}, headers={"Accept": "application/n-triples"})
+    assert status == 200 and headers["Content-Type"].startswith("application/n-triples")
+    assert isomorphic(Graph().parse(data=body, format="nt"), want)
+    status, headers, body = server.get({"query": q, "format": "jsonld"})
+    assert status == 200 and headers["Content-Type"].startswith("application/ld+json")
+    nquads = pyld.jsonld.to_rdf(json.loads(body), {"format": "application/n-quads"})
+    assert isomorphic(Graph().parse(data=nquads, format="nt"), want)
+
+
+def test_ask_in_every_result_format(server):
+    q = f"ASK {{ <{BASE}id/record/126413> ?p ?o }}"
+    status, _, body = server.get({"query": q, "format": "json"})
+    assert status == 200 and json.loads(body)["boolean"] is True
+    status, _, body = server.get({"query": q}, headers={"Accept": "application/sparql-results+xml"})
+    assert status == 200 and b"<boolean>true</boolean>" in body
+    for fmt in ("csv", "tsv"):
+        status, _, body = server.get({"query": q.replace("126413", "1"), "format": fmt})
+        assert status == 200 and body.strip() == b"false"
+
+
+def test_rdflib_sparqlstore_queries_it(server):
+    graph = Graph(store=SPARQLStore(server.sparql, returnFormat="xml"))
+    rows = list(graph.query(QUERY))
+    assert [(str(r.record), str(r.title)) for r in rows] == expected_titles(server.built)
+    assert len(graph) == len(server.built.graph)  # SPARQLStore counts with a query
+    record = URIRef(BASE + "id/record/126413")
+    titles = set(graph.objects(record, DCTERMS.title))
+    assert titles == set(server.built.graph.objects(record, DCTERMS.title))
+
+
+def test_csv_reads_like_pandas_would(server):
+    """pandas.read_csv(url) is csv parsing over HTTP: a header of variable names, one row each."""
+    q = open(ROOT / "queries" / "records-per-year.rq").read()
+    url = server.sparql + "?" + urllib.parse.urlencode({"query": q, "format": "csv"})
+    with urllib.request.urlopen(url) as resp:
+        rows = list(csv.reader(io.TextIOWrapper(resp, encoding="utf-8", newline="")))
+    assert rows[0] == ["year", "records"]
+    assert {int(y): int(n) for y, n in rows[1:]} == records_per_year(server.built.graph)
+
+
+def test_dataset_parameters_replace_the_default_graph(server):
+    q = "ASK { ?s ?p ?o }"
+    assert json.loads(server.get({"query": q, "format": "json"})[2])["boolean"] is True
+    status, _, body = server.get(
+        {"query": q, "format": "json", "default-graph-uri": "urn:kg:test:empty"}
+    )
+    assert status == 200 and json.loads(body)["boolean"] is False
+    status, _, body = server.post(
+        q.encode(),
+        content_type="application/sparql-query",
+        params={"named-graph-uri": "urn:kg:test:empty", "format": "json"},
+    )
+    assert status == 200 and json.loads(body)["boolean"] is False
+
+
+def test_malformed_query_is_400_with_line_and_column(server):
+    status, headers, body = server.get({"query": "SELECT ?x WHERE {\n  ?x ?y\n}"})
+    assert status == 400
+    assert headers["Content-Type"].startswith("application/json")
+    assert re.search(r"\b3:\d+\b", json.loads(body)["error"])  # line 3, some column
+
+
+def test_wrong_body_type_is_415(server):
+    status, _, body = server.post(b"SELECT * {}", content_type="text/plain")
+    assert status == 415 and "application/sparql-query" in json.loads(body)["error"]
+
+
+def test_unsatisfiable_accept_is_406(server):
+    status, headers, body = server.get({"query": QUERY}, headers={"Accept": "image/png"})
+    assert status == 406 and "application/sparql-results+json" in json.loads(body)["error"]
+    assert "Accept" in headers["Vary"]
+    # A graph answer cannot be SPARQL results, and a results answer cannot be Turtle.
+    status, _, _ = server.get(
+        {"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert status == 406
+    assert server.get({"query": QUERY, "format": "turtle"})[0] == 406
+
+
+def test_missing_or_repeated_query_is_400(server):
+    assert server.get({"default-graph-uri": "urn:x"})[0] == 400
+    assert server.get([("query", "ASK {}"), ("query", "ASK {}")])[0] == 400
+    assert server.post(b"", content_type="application/x-www-form-urlencoded")[0] == 400
+
+
+def test_service_description_parses(server):
+    from rdflib.namespace import Namespace
+
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    formats = Namespace("http://www.w3.org/ns/formats/")
+    for accept, parser in (
+        ("text/turtle", "turtle"),
+        ("application/rdf+xml", "xml"),
+        ("application/ld+json", "json-ld"),
+        ("*/*", "turtle"),
+    ):
+        status, headers, body = server.get(headers={"Accept": accept})
+        assert status == 200, body
+        graph = Graph().parse(data=body, format=parser)
+        service = graph.value(predicate=RDF.type, object=sd.Service)
+        assert service == URIRef(server.sparql)
+        assert (service, sd.endpoint, URIRef(server.sparql)) in graph
+        assert (service, sd.supportedLanguage, sd.SPARQL11Query) in graph
+        assert {
+            formats.SPARQL_Results_JSON,
+            formats.SPARQL_Results_CSV,
+            formats.Turtle,
+            formats["JSON-LD"],
+        } <= set(graph.objects(service, sd.resultFormat))
+        assert (None, sd.feature, sd.BasicFederatedQuery) not in graph  # SERVICE is off
+
+
+def test_browser_gets_the_query_page_with_examples(server):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    status, headers, body = server.get(headers={"Accept": browser})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    page = body.decode("utf-8")
+    assert "<textarea" in page and "script-src 'self'" in headers["Content-Security-Policy"]
+    for example in example_queries():
+        assert example.title.replace("'", "&#39;")[:40] in page
+    script = re.search(r'<script src="([^"]+)"', page).group(1)
+    status, headers, js = server.get(path=script.lstrip("/"))
+    assert status == 200 and b"function highlight" in js
+    loaded = re.findall(r'<script[^>]* src="([^"]+)"|<link[^>]* href="([^"]+)"', page)
+    for url in (a or b for a, b in loaded):
+        assert not re.match(r"(https?:)?//", url), f"the page loads {url} from another site"
+
+
+def test_cors_on_answers_and_preflight(server):
+    _, headers, _ = server.get({"query": "ASK {}"}, headers={"Origin": "https://notebook.example"})
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    request = urllib.request.Request(
+        server.sparql,
+        method="OPTIONS",
+        headers={
+            "Origin": "https://notebook.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    status, headers, _ = fetch(request)
+    assert status in (200, 204)
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert "content-type" in headers["Access-Control-Allow-Headers"].lower()
+
+
+# -- safe by default --------------------------------------------------------------------------
+
+
+def triple_count(server) -> int:
+    rows = server.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    return int(rows[0]["n"]["value"])
+
+
+UPDATES = [
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    "DELETE WHERE { ?s ?p ?o }",
+    "LOAD <http://127.0.0.1:9/data.ttl>",
+    "CLEAR DEFAULT",
+    "DROP ALL",
+    "PREFIX x: <urn:x:>\n# a comment\nWITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "insert data { <urn:a> <urn:b> 'SELECT' }",
+]
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_updates_and_load_are_refused(server, update):
+    before = triple_count(server)
+    status, _, body = server.get({"query": update})
+    assert status == 400 and "read-only" in json.loads(body)["error"]
+    form = urllib.parse.urlencode({"update": update}).encode()
+    status, headers, body = server.post(form, content_type="application/x-www-form-urlencoded")
+    assert status == 405 and "read-only" in json.loads(body)["error"]
+    assert "GET" in headers["Allow"]
+    status, _, _ = server.post(update.encode(), content_type="application/sparql-update")
+    assert status == 405
+    assert triple_count(server) == before
+
+
+SERVICES = [
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { service\n<http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SELECT * WHERE { # } \n SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "ASK { FILTER(\"x\" != 'y') SERVICE<http://127.0.0.1:9/sparql>{ ?s ?p ?o } }",
+]
+
+
+@pytest.mark.parametrize("query", SERVICES)
+def test_service_is_refused(server, query):
+    status, _, body = server.get({"query": query})
+    assert status == 400 and "SERVICE" in json.loads(body)["error"]
+
+
+def test_the_word_service_elsewhere_is_not_refused(server):
+    query = """# SERVICE <http://127.0.0.1:9/sparql> in a comment
+    PREFIX service: <http://schema.org/>
+    SELECT ?service WHERE { ?service service:name "SERVICE <http://127.0.0.1:9/> { }" }"""
+    status, _, body = server.get({"query": query, "format": "json"})
+    assert status == 200, body
+    assert scan_query(query).keywords == ("PREFIX", "SELECT", "WHERE")
+
+
+@pytest.mark.parametrize("backend", ["embedded", "remote"])
+def test_slow_query_is_cut_and_the_next_request_is_served(backend, request):
+    settings, built = backend_settings(backend, request, query_timeout=1.5)
+    with serving(settings, backend, built) as live:
+        assert triple_count(live) > 2000  # warm: a worker is up
+        started = time.monotonic()
+        status, _, body = live.get({"query": SLOW_QUERY, "format": "json"})
+        took = time.monotonic() - started
+        assert status == 400, body
+        assert "time limit" in json.loads(body)["error"]
+        assert 1.4 < took < 4.0
+        started = time.monotonic()
+        assert triple_count(live) == len(built.graph)
+        assert time.monotonic() - started < 2.0
+
+
+def test_concurrent_queries_do_not_block_pages(embedded_build, request):
+    settings, built = backend_settings("embedded", request, query_timeout=3.0)
+    with serving(settings, "embedded", built) as live:
+        slow = [threading.Thread(target=live.get, args=({"query": SLOW_QUERY},)) for _ in range(3)]
+        for t in slow:
+            t.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        status, _, body = live.get(path="health")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        status, _, _ = live.get(path="doc/record/126413.ttl")
+        assert status == 200
+        assert time.monotonic() - started < 1.0
+        for t in slow:
+            t.join(10)
+
+
+@pytest.mark.parametrize("backend", ["embedded", "remote"])
+def test_result_limit_ends_in_a_clear_error(backend, request):
+    settings, built = backend_settings(backend, request, result_limit=50)
+    with serving(settings, backend, built) as live:
+        for fmt in ("json", "xml", "csv", "tsv"):
+            status, _, body = live.get({"query": "SELECT * { ?s ?p ?o }", "format": fmt})
+            assert status == 400, (fmt, body[:200])
+            assert "more than 50 rows" in json.loads(body)["error"]
+            status, _, body = live.get({"query": "SELECT * { ?s ?p ?o } LIMIT 50", "format": fmt})
+            assert status == 200, body
+        status, _, body = live.get({"query": "CONSTRUCT WHERE { ?s ?p ?o }", "format": "ntriples"})
+        assert status == 400 and "more than 50" in json.loads(body)["error"]
+        status, _, body = live.get(
+            {"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 50", "format": "ntriples"}
+        )
+        assert status == 200 and body.count(b"\n") == 50
+
+
+# -- the example queries ----------------------------------------------------------------------
+
+
+def records_per_year(g: Graph) -> dict[int, int]:
+    years: dict[int, set] = {}
+    for record in g.subjects(RDF.type, DCTERMS.BibliographicResource):
+        for issued in g.objects(record, DCTERMS.issued):
+            years.setdefault(int(str(issued)[:4]), set()).add(record)
+    return {y: len(r) for y, r in years.items()}
+
+
+def expected_example_rows(name: str, g: Graph) -> list[tuple]:
+    """What each example query must answer, worked out from the graph's triples in Python."""
+    if name == "records-per-year":
+        return sorted((str(y), str(n)) for y, n in records_per_year(g).items())
+    if name == "top-authors":
+        counts = Counter()
+        for _, author in g.subject_objects(SCHEMA.author):
+            counts[author] += 1
+        rows = [(str(a), str(g.value(a, SCHEMA.name)), str(n)) for a, n in counts.items()]
+        return sorted(rows, key=lambda r: (-int(r[2]), r[1]))[:25]
+    if name == "co-authors":
+        person = next(g.subjects(SCHEMA.name, Literal("D L MacKenzie")))
+        together = Counter()
+        for record in g.subjects(SCHEMA.author, person):
+            for other in g.objects(record, SCHEMA.author):
+                if other != person:
+                    together[other] += 1
+        return sorted((str(o), str(g.value(o, SCHEMA.name)), str(n)) for o, n in together.items())
+    if name == "funded-by-agency":
+        agency = next(
+            o
+            for o in g.subjects(SCHEMA.name, Literal("National Institute of Justice"))
+            if (o, RDF.type, SCHEMA.Organization) in g
+        )
+        return sorted(
+            (
+                str(r),
+                str(g.value(r, DCTERMS.title)),
+                str(grant),
+                str(g.value(grant, SCHEMA.identifier)),
+            )
+            for grant in g.subjects(SCHEMA.funder, agency)
+            for r in g.subjects(SCHEMA.funding, grant)
+        )
+    if name == "search-title-abstract":
+        rows = []
+        for r in g.subjects(RDF.type, DCTERMS.BibliographicResource):
+            title = str(g.value(r, DCTERMS.title))
+            abstract = str(g.value(r, DCTERMS.abstract) or "")
+            t, a = "domestic violence" in title.lower(), "domestic violence" in abstract.lower()
+            if t or a:
+                rows.append(
+                    (
+                        str(r),
+                        title,
+                        "title and abstract" if t and a else "title" if t else "abstract",
+                    )
+                )
+        return sorted(rows)
+    if name == "records-by-subject":
+        concept = next(g.subjects(SKOS.prefLabel, Literal("Shock incarceration")))
+        return sorted(
+            (str(concept), str(r), str(g.value(r, DCTERMS.title)), str(g.value(r, DCTERMS.issued)))
+            for r in g.subjects(DCTERMS.subject, concept)
+        )
+    if name == "records-by-publication-type":
+        counts = Counter(t for _, t in g.subject_objects(DCTERMS.type))
+        return sorted((str(t), str(g.value(t, SKOS.prefLabel)), str(n)) for t, n in counts.items())
+    raise AssertionError(f"no expected answer written for queries/{name}.rq")
+
+
+def test_every_example_query_says_what_it_answers():
+    examples = example_queries()
+    assert {e.name for e in examples} >= {
+        "records-per-year",
+        "top-authors",
+        "co-authors",
+        "funded-by-agency",
+        "search-title-abstract",
+        "records-by-subject",
+    }
+    for example in examples:
+        assert example.text.startswith("# ") and example.title.endswith(("?", ".", ")"))
+        for prefix in re.findall(r"PREFIX (\w+):", example.text):
+            assert prefix in {"dcterms", "schema", "kg", "skos", "xsd"}
+
+
+# The variables each example answers with, in the order expected_example_rows gives them.
+EXAMPLE_VARIABLES = {
+    "records-per-year": ("year", "records"),
+    "top-authors": ("author", "name", "records"),
+    "co-authors": ("coauthor", "name", "together"),
+    "funded-by-agency": ("record", "title", "grant", "number"),
+    "search-title-abstract": ("record", "title", "where"),
+    "records-by-subject": ("subject", "record", "title", "issued"),
+    "records-by-publication-type": ("type", "label", "records"),
+}
+
+
+@pytest.mark.parametrize("example", example_queries(), ids=lambda e: e.name)
+def test_example_query_returns_the_right_rows(server, example):
+    got = terms(server.select(example.text), *EXAMPLE_VARIABLES[example.name])
+    want = expected_example_rows(example.name, server.built.graph)
+    assert want, f"{example.name} answers nothing on the test graph"
+    if "LIMIT" in example.text:
+        assert got == want  # which rows come depends on the order: it is part of the answer
+    else:
+        assert sorted(got) == want
+
+
+def test_subjects_are_concepts_in_the_subject_scheme(embedded_build):
+    g = embedded_build.graph
+    concept = next(g.subjects(SKOS.prefLabel, Literal("Shock incarceration")))
+    assert str(g.value(concept, SKOS.inScheme)).endswith("/id/scheme/subjects")

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from kg.errors import NotARecord, ReadError
 from kg.readers import READERS
+from kg.readers.sanitise import MAX_PAGE_BYTES, clean_chars, clean_record, decode_page_bytes
 from kg.record import Agent, Journal, Link, PartialDate, Record
 
 # Cut captures keep at most CUT_AT characters of page text (the text after the `# source:`
@@ -225,6 +226,13 @@ LIST_FIELDS = {"authors", "editors", "types", "formats", "subjects", "grants", "
 def read_page_file(path: Path) -> Iterator[Record | ReadError]:
     """Registry entry for `.txt`: a page file holds exactly one record (or an error)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_PAGE_BYTES:
+            yield ReadError(
+                f"file of {size:,} bytes is too large for a page (limit {MAX_PAGE_BYTES:,})",
+                file=str(path),
+            )
+            return
         text, notes = decode_page_bytes(path.read_bytes(), file=str(path))
     except OSError as exc:
         yield ReadError(f"cannot read file: {exc}", file=str(path))
@@ -233,26 +241,6 @@ def read_page_file(path: Path) -> Iterator[Record | ReadError]:
         yield exc
         return
     yield parse_page(text, source_file=str(path), notes=notes)
-
-
-def decode_page_bytes(data: bytes, *, file: str) -> tuple[str, list[str]]:
-    """UTF-8 (BOM allowed), else Windows-1252 with a note; refuse empty and binary input."""
-    if not data.strip():
-        raise ReadError("empty file: no page text", file=file)
-    head = data[:4096]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > len(head) * 0.05:
-        raise ReadError("binary data, not page text", file=file)
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), ["not valid UTF-8; decoded as Windows-1252"]
-    except UnicodeDecodeError as exc:
-        raise ReadError(
-            f"undecodable text (neither UTF-8 nor Windows-1252): {exc}", file=file
-        ) from None
 
 
 @dataclass
@@ -276,7 +264,7 @@ def parse_page(
 ) -> Record | ReadError:
     """One page text in, one `Record` (or `NotARecord` / `ReadError`) out."""
     notes = list(notes or [])
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = clean_chars(text)  # line breaks as LF, no characters XML cannot carry
     lines = text.split("\n")
     source_url = None
     if lines and (match := SOURCE_RE.match(lines[0].strip())):
@@ -334,7 +322,11 @@ def parse_page(
             file=source_file,
         )
     _related(record)
-    return record
+    try:
+        return clean_record(record)
+    except ReadError as exc:
+        exc.file = source_file
+        return exc
 
 
 def _site_layout(url: str | None) -> str:
@@ -801,7 +793,7 @@ def _checked(year: int, month: int | None = None, day: int | None = None) -> Par
 
 def parse_length(value: str) -> int | None:
     """ "59 pages", "Page Count: 9"'s "9"; 0 means the page did not know."""
-    match = re.match(r"^\s*(\d+)", value)
+    match = re.match(r"^\s*(\d{1,6})(?!\d)", value)  # a million pages is no real length
     if not match:
         return None
     pages = int(match.group(1))

@@ -11,7 +11,6 @@ not an error: the record carries a note naming them.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -21,7 +20,6 @@ from typing import Any
 from kg.errors import ReadError
 from kg.readers import READERS
 from kg.readers.page import (
-    decode_page_bytes,
     make_agent,
     parse_date,
     parse_journal,
@@ -29,9 +27,17 @@ from kg.readers.page import (
     parse_org,
     split_abstract_source,
 )
+from kg.readers.sanitise import (
+    MAX_LINE_BYTES,
+    RECODED_NOTE,
+    clean_chars,
+    clean_record,
+    read_lines,
+)
 from kg.record import Agent, Journal, Link, PartialDate, Record
 
 CSV_SEPARATOR = " ; "
+MAX_PAGES = 100_000  # a length above this is a typing error, not a document
 SPONSOR_ADDRESS_SEPARATOR = " | "  # "National Institute of Justice (NIJ) | Washington, DC 20531"
 
 TEXT_FIELDS = ("title", "series", "annotation", "abstract", "abstract_source", "language")
@@ -45,45 +51,93 @@ KNOWN_FIELDS = frozenset(
 
 
 def read_jsonl_file(path: Path) -> Iterator[Record | ReadError]:
-    """One JSON object per line; blank lines are skipped."""
-    decoded = yield from _decoded(path)
-    if decoded is None:
-        return
-    text, notes = decoded
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    """One JSON object per line; blank lines are skipped. The file is streamed line by line."""
+    for line in read_lines(path):
+        if isinstance(line, ReadError):
+            yield line
+            continue
+        if not line.text.strip():
             continue
         try:
-            data = json.loads(line)
+            # strict=False: a raw tab or control character inside a string is taken (and then
+            # cleaned) rather than losing the record (RFC 8259 section 7 asks for it escaped).
+            data = json.loads(line.text, strict=False)
         except json.JSONDecodeError as exc:
-            yield ReadError(
-                f"not valid JSON: {exc.msg} (column {exc.colno})", file=str(path), line=number
+            cut = (
+                ""
+                if line.text.endswith("\n")
+                else ("; the file ends inside this line, so the record was probably cut short")
             )
+            yield ReadError(
+                f"not valid JSON: {exc.msg} (column {exc.colno}){cut}",
+                file=str(path),
+                line=line.number,
+            )
+            continue
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, [[[[...]]]]
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            yield ReadError(f"not usable JSON: {reason}", file=str(path), line=line.number)
             continue
         if not isinstance(data, dict):
             yield ReadError(
-                f"expected a JSON object, got {type(data).__name__}", file=str(path), line=number
+                f"expected a JSON object, got {type(data).__name__}",
+                file=str(path),
+                line=line.number,
             )
             continue
+        notes = [RECODED_NOTE] if line.recoded else []
+        if (cleaned := _clean_json(data)) != data:
+            notes.append("control or non-XML characters removed (line separators: line breaks)")
         yield _record_or_error(
-            data, path=path, line=number, layout="jsonl", items=_json_items, notes=notes
+            cleaned,
+            path=path,
+            line=line.number,
+            layout="jsonl",
+            items=_json_items,
+            notes=notes,
         )
+
+
+def _clean_json(value: Any) -> Any:
+    """JSON escapes can spell what no byte of the file holds ("\\u0000", a lone "\\ud800"):
+    clean every string, keys too, before any of it is read."""
+    if isinstance(value, str):
+        return clean_chars(value)
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_chars(k): _clean_json(v) for k, v in value.items()}
+    return value
+
+
+# A CSV field may span lines; bound it as a JSON line is bounded (the default is 131,072).
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 
 
 def read_csv_file(path: Path) -> Iterator[Record | ReadError]:
     """A header row of field names, then one record a row (a quoted cell may span lines)."""
-    decoded = yield from _decoded(path)
-    if decoded is None:
-        return
-    text, notes = decoded
-    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[ReadError] = []
+    recoded: set[int] = set()
+
+    def texts() -> Iterator[str]:
+        for line in read_lines(path):
+            if isinstance(line, ReadError):
+                problems.append(line)
+                return  # the csv module cannot resynchronise after a lost line
+            if line.recoded:
+                recoded.add(line.number)
+            yield line.text.replace("\x00", "")  # the csv module refuses NUL; it is cleaned anyway
+
+    reader = csv.reader(texts())
     try:
-        header = next(reader)
+        header: list[str] = []
+        while not header:  # blank lines before the header
+            header = next(reader)
     except StopIteration:
-        yield ReadError("empty CSV file: no header row", file=str(path), line=1)
+        yield from problems or [ReadError("empty CSV file: no header row", file=str(path), line=1)]
         return
     except csv.Error as exc:
-        yield ReadError(f"bad CSV header: {exc}", file=str(path), line=1)
+        yield from problems or [ReadError(f"bad CSV header: {exc}", file=str(path), line=1)]
         return
     columns = [name.strip().lower() for name in header]
     if not {"ncj", "title"} & set(columns):
@@ -96,10 +150,14 @@ def read_csv_file(path: Path) -> Iterator[Record | ReadError]:
         try:
             row = next(reader)
         except StopIteration:
+            yield from problems
             return
         except csv.Error as exc:
-            yield ReadError(f"bad CSV row: {exc}", file=str(path), line=start)
+            yield from problems or [ReadError(f"bad CSV row: {exc}", file=str(path), line=start)]
             return  # the csv module cannot resynchronise after a broken quote
+        if problems:  # the row ended where the stream was cut: it may be incomplete
+            yield from problems
+            return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(columns):
@@ -110,22 +168,10 @@ def read_csv_file(path: Path) -> Iterator[Record | ReadError]:
             )
             continue
         data = {name: cell for name, cell in zip(columns, row, strict=True) if name}
+        notes = [RECODED_NOTE] if recoded & set(range(start, reader.line_num + 1)) else []
         yield _record_or_error(
             data, path=path, line=start, layout="csv", items=_csv_items, notes=notes
         )
-
-
-def _decoded(path: Path) -> Iterator[ReadError]:
-    """The file's text and decoding notes (the generator's return value), or a ReadError."""
-    try:
-        text, notes = decode_page_bytes(path.read_bytes(), file=str(path))
-    except OSError as exc:
-        yield ReadError(f"cannot read file: {exc}", file=str(path))
-        return None
-    except ReadError as exc:
-        yield exc
-        return None
-    return text, notes
 
 
 def _record_or_error(
@@ -141,11 +187,11 @@ def _record_or_error(
         record = record_from_fields(
             data, source_file=str(path), source_line=line, layout=layout, items=items
         )
+        record.notes[:0] = notes
+        return clean_record(record)
     except ReadError as exc:
         exc.file, exc.line = str(path), line
         return exc
-    record.notes[:0] = notes
-    return record
 
 
 def _json_items(value: Any, name: str) -> list[Any] | None:
@@ -227,10 +273,10 @@ def _ncj(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ReadError(f"NCJ number must be digits, got {value!r}", field="ncj")
+        raise ReadError(f"NCJ number must be digits, got {_shown(value)}", field="ncj")
     match = re.fullmatch(r"\s*(?:NCJ[-\s]*)?(\d{1,7})\s*", str(value), re.IGNORECASE)
     if not match:
-        raise ReadError(f"NCJ number must be digits, got {value!r}", field="ncj")
+        raise ReadError(f"NCJ number must be digits, got {_shown(value)}", field="ncj")
     return match.group(1).lstrip("0") or "0"
 
 
@@ -240,18 +286,24 @@ def _date(value: Any) -> PartialDate | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or (date := parse_date(value)) is None:
-        raise ReadError(f"date not understood: {value!r}", field="date_published")
+        raise ReadError(f"date not understood: {_shown(value)}", field="date_published")
     return date
 
 
 def _length(value: Any) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_PAGES:
         return value or None
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*(?:pages?|pp?\.?)?\s*", value, re.I):
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*(?:pages?|pp?\.?)?\s*", value, re.I):
         return parse_length(value)
-    raise ReadError(f"length must be a number of pages, got {value!r}", field="length")
+    raise ReadError(f"length must be a number of pages, got {_shown(value)}", field="length")
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in an error message, short enough for a report line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _journal(data: dict[str, Any], record: Record) -> Journal | None:
@@ -292,12 +344,14 @@ def _agent(item: Any, name: str, *, kind: str | None = None) -> Agent:
     if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"].strip():
         given = item.get("kind", kind)
         if given not in (None, "person", "organization"):
-            raise ReadError(f"kind must be 'person' or 'organization', got {given!r}", field=name)
+            raise ReadError(
+                f"kind must be 'person' or 'organization', got {_shown(given)}", field=name
+            )
         agent = make_agent(item["name"].strip(), kind=given)
         if item.get("acronym") and agent.kind == "organization":
             agent = Agent(name=agent.name, kind=agent.kind, acronym=str(item["acronym"]))
         return agent
-    raise ReadError(f"expected a name or an object with a 'name', got {item!r}", field=name)
+    raise ReadError(f"expected a name or an object with a 'name', got {_shown(item)}", field=name)
 
 
 def _sponsor(item: Any) -> Agent:
@@ -312,7 +366,7 @@ def _sponsor(item: Any) -> Agent:
         if item.get("acronym"):
             agent = Agent(agent.name, "organization", str(item["acronym"]), agent.address)
         return agent
-    raise ReadError(f"expected a sponsor name or object, got {item!r}", field="sponsors")
+    raise ReadError(f"expected a sponsor name or object, got {_shown(item)}", field="sponsors")
 
 
 def _link(item: Any, rel: str) -> Link:
@@ -320,13 +374,13 @@ def _link(item: Any, rel: str) -> Link:
     if isinstance(item, dict):
         label, url = item.get("label"), item.get("url")
         if not (isinstance(label, str) and label.strip()) and not isinstance(url, str):
-            raise ReadError(f"a link needs a 'label' or a 'url': {item!r}", field="links")
+            raise ReadError(f"a link needs a 'label' or a 'url': {_shown(item)}", field="links")
         rel = item.get("rel", rel)
         if rel not in ("download", "dataset", "related"):
-            raise ReadError(f"unknown link rel {rel!r}", field="links")
+            raise ReadError(f"unknown link rel {_shown(rel)}", field="links")
         return Link(label=(label or _label_for(url)).strip(), url=url, rel=rel)
     if not isinstance(item, str) or not item.strip():
-        raise ReadError(f"expected a link, got {item!r}", field="links")
+        raise ReadError(f"expected a link, got {_shown(item)}", field="links")
     words = item.split()
     if re.match(r"https?://", words[-1]):
         label = " ".join(words[:-1]) or _label_for(words[-1])

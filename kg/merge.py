@@ -36,7 +36,9 @@ class Conflict:
     field: str
     chosen: Any
     others: tuple[Any, ...]
-    files: tuple[str, ...]  # the winner's file first, then the files of `others`
+    # where each value came from, the winner first: the file, and for JSON Lines and CSV the
+    # line ("records.jsonl:12"), so that two lines of one file are told apart
+    files: tuple[str, ...]
 
 
 @dataclass
@@ -94,7 +96,7 @@ def merge_captures(records: list[Record]) -> MergeResult:
         (r.source_url for r in records if r.source_url), None
     )
     merged.layout = "+".join(dict.fromkeys(r.layout or "?" for r in records))
-    merged.source_files = [r.source_file for r in records]
+    merged.source_files = list(dict.fromkeys(r.source_file for r in records))
     merged.title_from_url = bool(merged.title) and chosen_from["title"].title_from_url
     abstract_from = chosen_from.get("abstract")
     merged.abstract_source = abstract_from.abstract_source if abstract_from else None
@@ -116,13 +118,18 @@ def merge_captures(records: list[Record]) -> MergeResult:
     if cut or all(r.truncated for r in records):
         merged.truncated = True
         merged.truncated_field = cut[0][0] if cut else None
-    merged.notes = [f"{r.source_file}: {note}" for r in records for note in r.notes]
-    merged.notes += [f"merged from {len(records)} captures: {', '.join(merged.source_files)}"]
+    merged.notes = [f"{_where(r)}: {note}" for r in records for note in r.notes]
+    merged.notes += [f"merged from {len(records)} captures: {', '.join(map(_where, records))}"]
     for conflict in conflicts:
         merged.notes.append(
             f"conflict in {conflict.field}: kept the value from {conflict.files[0]}"
         )
     return MergeResult(merged, conflicts)
+
+
+def _where(record: Record) -> str:
+    line = record.source_line
+    return f"{record.source_file}:{line}" if line else record.source_file
 
 
 def _rank(candidate: _Candidate, name: str) -> tuple:
@@ -151,7 +158,7 @@ def _choose(name: str, candidates: list[_Candidate]) -> tuple[_Candidate, Confli
     if not disagree:
         return winner, None
     others = tuple(dict.fromkeys(_hashable(c.value) for c in disagree))
-    files = (winner.record.source_file, *dict.fromkeys(c.record.source_file for c in disagree))
+    files = (_where(winner.record), *dict.fromkeys(_where(c.record) for c in disagree))
     return winner, Conflict(name, winner.value, tuple(_unhash(o) for o in others), files)
 
 

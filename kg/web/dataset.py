@@ -51,6 +51,18 @@ KIND_TITLES = {
 }
 
 
+KIND_NAMES = {
+    "record": "Record",
+    "person": "Person",
+    "organization": "Organization",
+    "periodical": "Journal",
+    "grant": "Grant",
+    "subject": "Subject",
+    "publication-type": "Publication type",
+    "scheme": "Concept scheme",
+}
+
+
 def kind_pattern(kind: str, base: str) -> str:
     return KIND_PATTERNS[kind].replace("{skos}", str(SKOS)).replace("{base}", base)
 

@@ -201,7 +201,8 @@ def _render_html(desc: Description) -> str:
         rows=statement_rows(desc, subject=desc.iri, href=doc_path),
         title=desc.label(desc.iri),
         canonical=doc_url(desc.kind, kpath, HTML),
-        kind_title=dataset.KIND_TITLES.get(desc.kind, desc.kind.title()),
+        kind_title=dataset.KIND_TITLES.get(desc.kind, dataset.KIND_NAMES[desc.kind]),
+        kind_name=dataset.KIND_NAMES[desc.kind],
     )
 
 
@@ -218,7 +219,10 @@ def home():
             st=st,
             manifest=handle.manifest,
             years_chart=bar_chart(
-                [(y, n, f"{request.script_root}/browse/record?year={y}") for y, n in st.years],
+                [
+                    (y, n, f"{request.script_root}/browse/record?year={y}")
+                    for y, n in _every_year(st.years)
+                ],
                 vertical=True,
             ),
             types_chart=bar_chart(
@@ -235,6 +239,14 @@ def home():
         vary_accept=False,
         links=_dataset_links(),
     )
+
+
+def _every_year(years: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Counts per year with the years between filled in, so the chart's axis is time."""
+    counts = {int(y): n for y, n in years if y.isdigit()}
+    if not counts:
+        return []
+    return [(str(y), counts.get(y, 0)) for y in range(min(counts), max(counts) + 1)]
 
 
 def _dataset_links() -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.namespaces import PREFIXES, RDF, RDFS, SCHEMA
+from kg.namespaces import PREFIXES, RDF, RDFS, SCHEMA, SKOS
 from kg.web.describe import Description
 
 CURIE_PREFIXES = {
@@ -49,6 +49,26 @@ def _value(term, label: Callable[[str], str], href: Callable[[str], str]) -> Val
 HIDDEN = {str(RDFS.label), str(SCHEMA.name), str(RDF.type)}
 
 
+# What an entity page calls the properties it shows (others show as a CURIE).
+PROPERTY_LABELS = {
+    str(SCHEMA.alternateName): "Also known as",
+    str(SCHEMA.address): "Address",
+    str(SCHEMA.givenName): "Given name",
+    str(SCHEMA.familyName): "Family name",
+    str(SCHEMA.identifier): "Identifier",
+    str(SCHEMA.funder): "Funded by",
+    str(SKOS.prefLabel): "Preferred label",
+    str(SKOS.inScheme): "In scheme",
+}
+ADDRESS_ORDER = (
+    SCHEMA.streetAddress,
+    SCHEMA.addressLocality,
+    SCHEMA.addressRegion,
+    SCHEMA.postalCode,
+    SCHEMA.addressCountry,
+)
+
+
 def statement_rows(
     desc: Description, *, subject: str, href: Callable[[str], str]
 ) -> list[tuple[str, list[Value]]]:
@@ -57,16 +77,14 @@ def statement_rows(
     for t in desc.triples:
         if t.subject.value != subject or t.predicate.value in HIDDEN:
             continue
+        name = PROPERTY_LABELS.get(t.predicate.value) or curie(t.predicate.value)
         obj = t.object
         if isinstance(obj, ox.NamedNode) and obj.value.startswith(subject + "#"):
-            parts = [
-                x.object.value
-                for x in desc.triples
-                if x.subject.value == obj.value and isinstance(x.object, ox.Literal)
-            ]
-            rows[curie(t.predicate.value)].append(Value(", ".join(parts)))
+            parts = [desc.value(obj.value, str(p)) for p in ADDRESS_ORDER]
+            text = ", ".join(p for p in parts if p)
+            rows[name].append(Value(text or desc.label(obj.value)))
             continue
-        rows[curie(t.predicate.value)].append(_value(obj, desc.label, href))
+        rows[name].append(_value(obj, desc.label, href))
     return sorted((k, sorted(v, key=lambda x: x.text)) for k, v in rows.items())
 
 
@@ -120,9 +138,9 @@ def bar_chart(items: list[tuple[str, int, str]], *, vertical: bool) -> Chart:
     """Geometry of a bar chart (label, count, link per bar), drawn by the template as SVG."""
     top = max((n for _, n, _ in items), default=0) or 1
     if vertical:  # one column per year along the bottom
-        width, height, pad_bottom, pad_left = 760, 220, 28, 36
+        width, height, pad_bottom, pad_left = 620, 220, 28, 36
         slot = (width - pad_left) / max(len(items), 1)
-        every = max(1, round(len(items) / 12))
+        every = max(1, -(-len(items) // 10))
         bars = []
         for i, (label, n, href) in enumerate(items):
             h = (height - pad_bottom - 10) * n / top
@@ -143,12 +161,12 @@ def bar_chart(items: list[tuple[str, int, str]], *, vertical: bool) -> Chart:
             for f in (0, 0.5, 1)
         ]
         return Chart(width, height, True, bars, top, pad_left, ticks)
-    row, label_width, width = 24, 250, 760
+    row, label_width, width = 24, 205, 460
     bars = [
         Bar(
             label_width,
             i * row + 4,
-            (width - label_width - 60) * n / top,
+            (width - label_width - 40) * n / top,
             row - 8,
             label,
             n,
@@ -163,10 +181,20 @@ def bar_chart(items: list[tuple[str, int, str]], *, vertical: bool) -> Chart:
 # -- the validation report ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ShapeSummary:
+    """One node shape: what it targets and the fields it constrains."""
+
+    label: str
+    targets: list[str]
+    fields: list[str]
+
+
 @dataclass
 class ValidationSummary:
     checked: int
     shapes: list[str]
+    shape_details: list[ShapeSummary]
     published: int
     rejected: list[tuple[str, str, list[dict]]]  # (key, record IRI, violations)
     warnings: list[tuple[str, str, int, list[str]]]  # (field, message, count, record keys)
@@ -174,7 +202,32 @@ class ValidationSummary:
     conforms: bool
 
 
-def validation_summary(reports: Path, *, base: str) -> ValidationSummary:
+def shape_summaries(shapes_dir: Path) -> list[ShapeSummary]:
+    """The node shapes in shapes_dir, for saying on the report page what was checked."""
+    store = ox.Store()
+    for path in sorted(Path(shapes_dir).glob("*.ttl")):
+        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+    sh = "http://www.w3.org/ns/shacl#"
+    rows = store.query(
+        f"""SELECT ?s (SAMPLE(?l) AS ?label)
+                   (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?targets)
+                   (GROUP_CONCAT(DISTINCT ?n; separator="|") AS ?fields)
+            WHERE {{ ?s a <{sh}NodeShape> .
+                     OPTIONAL {{ ?s <{RDFS.label}> ?l }}
+                     OPTIONAL {{ ?s <{sh}targetClass>|<{sh}targetNode> ?t }}
+                     OPTIONAL {{ ?s <{sh}property>/<{sh}name> ?n }} }}
+            GROUP BY ?s ORDER BY ?label"""
+    )
+    out = []
+    for row in rows:
+        label = row["label"].value if row["label"] else curie(row["s"].value)
+        targets = [curie(t) for t in (row["targets"].value.split() if row["targets"] else [])]
+        fields = sorted(set(row["fields"].value.split("|"))) if row["fields"] else []
+        out.append(ShapeSummary(label, targets, [f for f in fields if f]))
+    return out
+
+
+def validation_summary(reports: Path, *, base: str, shapes_dir: Path) -> ValidationSummary:
     data = json.loads((Path(reports) / "validation.json").read_text(encoding="utf-8"))
     build_path = Path(reports) / "build.json"
     build = json.loads(build_path.read_text(encoding="utf-8")) if build_path.exists() else {}
@@ -199,6 +252,7 @@ def validation_summary(reports: Path, *, base: str) -> ValidationSummary:
     return ValidationSummary(
         checked=checked,
         shapes=list(data.get("shapes", [])),
+        shape_details=shape_summaries(shapes_dir),
         published=checked - len(rejected),
         rejected=[(k, iris[k], v) for k, v in sorted(rejected.items())],
         warnings=warnings,

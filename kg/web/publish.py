@@ -136,7 +136,9 @@ def validation_report():
             if choice.format.name == "turtle"
             else _report_rdf(choice.format)
         )
-    summary = validation_summary(handle.build.reports, base=graph_base())
+    summary = validation_summary(
+        handle.build.reports, base=graph_base(), shapes_dir=handle.settings.shapes_dir
+    )
     resp = respond(render_template("report.html", report=summary, manifest=handle.manifest), HTML)
     return finish(
         resp,

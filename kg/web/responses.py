@@ -8,6 +8,8 @@ import gzip
 import hashlib
 import sqlite3
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Response, abort, current_app, render_template, request
@@ -225,8 +227,22 @@ def template_helpers() -> dict:
         "base": graph_base(),
         "local": local,
         "kind_titles": dataset.KIND_TITLES,
-        "version": __version__,
+        "asset": asset,
     }
+
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+@lru_cache(maxsize=32)
+def _asset_version(name: str, mtime: float) -> str:
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+
+
+def asset(name: str) -> str:
+    """A static file's URL with its content hash, so a changed stylesheet is never stale."""
+    version = _asset_version(name, (STATIC / name).stat().st_mtime)
+    return f"{request.script_root}/assets/{name}?v={version}"
 
 
 def serialize(triples: list[ox.Triple], fmt: Format) -> str | bytes:

@@ -119,6 +119,8 @@ def decode_page_bytes(data: bytes, *, file: str) -> tuple[str, list[str]]:
     if reason := sniff_binary(data[:4096]):
         raise ReadError(reason, file=file)
     decoded = decode_mixed(data, file=file)
+    if not decoded.text.strip():  # a byte-order mark and blank lines
+        raise ReadError("empty file: no text", file=file)
     notes = []
     if decoded.recoded:
         lines = sorted({data.count(b"\n", 0, at) + 1 for at in decoded.recoded})
@@ -198,24 +200,36 @@ def read_lines(path: Path, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line 
 
 # Not XML 1.0 Chars (C0 but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), or "discouraged" ones
 # (XML 1.0 section 2.2: DEL, C1 controls, the noncharacters U+FDD0-U+FDEF and U+xFFFE/U+xFFFF).
+_C1 = re.compile("[\x80-\x9f]")
 _BAD_CHARS = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
     "\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
     "\U0005fffe\U0005ffff\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff"
     "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
     "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
 )
-# Line separators other than LF: vertical tab, form feed, CR, NEL, U+2028, U+2029.
-_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+# Line separators other than LF: vertical tab, form feed, CR, U+2028, U+2029.
+_BREAKS = re.compile("\r\n|[\r\x0b\x0c\u2028\u2029]")
+# C1 controls in real text are Windows-1252 bytes that someone decoded as Latin-1 (U+0092 was
+# meant as a right quote, U+0085 as an ellipsis): give them back their meaning. The five bytes
+# Windows-1252 leaves undefined map to nothing and are removed with the other bad characters.
+_C1_AS_CP1252 = {
+    code: bytes([code]).decode("cp1252")
+    for code in range(0x80, 0xA0)
+    if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
 
 
 def clean_chars(text: str) -> str:
-    """Every line break as LF, characters XML cannot carry removed, NFC.
+    """Every line break as LF, C1 controls read as Windows-1252, characters XML cannot carry
+    removed, NFC.
 
     Lone surrogates (from a JSON escape like "\\ud800" with no pair) are removed with the rest:
     they cannot even be written as UTF-8.
     """
     text = _BREAKS.sub("\n", text)
+    if _C1.search(text):
+        text = text.translate(_C1_AS_CP1252)
     text = _BAD_CHARS.sub("", text)
     return unicodedata.normalize("NFC", text)
 
@@ -385,7 +399,7 @@ class _Cleaning:
             self._saw("HTML markup made plain text", name)
         cleaned = clean_chars(text)
         if cleaned != text and not had_html:
-            self._saw("control or non-XML characters removed", name)
+            self._saw("control characters or characters XML cannot carry removed or replaced", name)
         if name in PROSE:
             lines = [" ".join(line.split()) for line in cleaned.split("\n")] if had_html else None
             if lines is not None:

@@ -87,7 +87,7 @@ def read_jsonl_file(path: Path) -> Iterator[Record | ReadError]:
             continue
         notes = [RECODED_NOTE] if line.recoded else []
         if (cleaned := _clean_json(data)) != data:
-            notes.append("control or non-XML characters removed (line separators: line breaks)")
+            notes.append("control characters or characters XML cannot carry removed or replaced")
         yield _record_or_error(
             cleaned,
             path=path,
@@ -128,10 +128,11 @@ def read_csv_file(path: Path) -> Iterator[Record | ReadError]:
                 recoded.add(line.number)
             yield line.text.replace("\x00", "")  # the csv module refuses NUL; it is cleaned anyway
 
-    reader = csv.reader(texts())
+    # strict: a file cut inside a quoted cell is an error, not a row with half a cell in it
+    reader = csv.reader(texts(), strict=True)
     try:
         header: list[str] = []
-        while not header:  # blank lines before the header
+        while not any(cell.strip() for cell in header):  # blank lines before the header
             header = next(reader)
     except StopIteration:
         yield from problems or [ReadError("empty CSV file: no header row", file=str(path), line=1)]
@@ -153,7 +154,10 @@ def read_csv_file(path: Path) -> Iterator[Record | ReadError]:
             yield from problems
             return
         except csv.Error as exc:
-            yield from problems or [ReadError(f"bad CSV row: {exc}", file=str(path), line=start)]
+            reason = f"bad CSV row: {exc}"
+            if "unexpected end of data" in str(exc):
+                reason += " (the file ends inside a quoted cell: cut short?)"
+            yield from problems or [ReadError(reason, file=str(path), line=start)]
             return  # the csv module cannot resynchronise after a broken quote
         if problems:  # the row ended where the stream was cut: it may be incomplete
             yield from problems

@@ -334,6 +334,27 @@ def now_datestamp() -> str:
     return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class StageClock:
+    """Times the build's stages into summary.seconds and tells an observer (the benchmark's
+    memory sampler) when each one starts."""
+
+    def __init__(self, summary: BuildSummary, observer: Callable[[str], None] | None) -> None:
+        self.summary, self.observer = summary, observer
+        self.name: str | None = None
+        self.started = 0.0
+
+    def start(self, name: str) -> None:
+        self.stop()
+        self.name, self.started = name, time.monotonic()
+        if self.observer:
+            self.observer(name)
+
+    def stop(self) -> None:
+        if self.name:
+            self.summary.seconds[self.name] = time.monotonic() - self.started
+            self.name = None
+
+
 def build_datestamp(last_modified: str | None) -> str:
     """Now, but always later than every datestamp of the previous build: a change must never
     be dated at or before what a harvester already has (two builds in one second, or a clock
@@ -353,9 +374,11 @@ def run_pipeline(
     previous_state: Path | None,
     datestamp: str,
     summary: BuildSummary,
+    clock: StageClock | None = None,
 ) -> sqlite3.Connection:
     """Read, merge, convert and validate into work_dir/state.sqlite; return the open state."""
-    t0 = time.monotonic()
+    clock = clock or StageClock(summary, None)
+    clock.start("read")
     files = [str(p) for p in iter_input_files(inputs)]
     summary.files = len(files)
     spool = sqlite3.connect(str(work_dir / "spool.sqlite"))
@@ -390,10 +413,9 @@ def run_pipeline(
         )
         spool.execute("CREATE INDEX captures_key ON captures (key, seq)")
         spool.commit()
-        summary.seconds["read"] = time.monotonic() - t0
 
         # Merge captures of one record, and find records that name the same work.
-        t1 = time.monotonic()
+        clock.start("merge")
         spool.execute("CREATE TABLE merged (key TEXT PRIMARY KEY, json TEXT, hash TEXT)")
         works: dict[str, list[str]] = defaultdict(list)
 
@@ -433,10 +455,9 @@ def run_pipeline(
                 for k in keys:
                     same_as[k] = sorted(x for x in keys if x != k)
         summary.records = spool.execute("SELECT count(*) FROM merged").fetchone()[0]
-        summary.seconds["merge"] = time.monotonic() - t1
 
         # Decide what changed against the previous build's state.
-        t2 = time.monotonic()
+        clock.start("convert+validate")
         state = _open_state(work_dir / "state.sqlite")
         previous: dict[str, tuple[str, str, str]] = {}
         if previous_state and previous_state.exists():
@@ -507,7 +528,7 @@ def run_pipeline(
         if progress is not None:
             progress.close()
         state.commit()
-        summary.seconds["convert+validate"] = time.monotonic() - t2
+        clock.stop()
     finally:
         if pool is not None:
             pool.close()
@@ -697,14 +718,20 @@ def write_reports(state: sqlite3.Connection, summary: BuildSummary, reports: Pat
                                         encoding="utf-8")
 
 
-def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
+def build(
+    inputs: Sequence[str | Path],
+    *,
+    settings: Settings,
+    observer: Callable[[str], None] | None = None,
+) -> BuildSummary:
     """Build the graph from the inputs into settings.data_dir and make it current.
 
     The previous build keeps serving until the new one is complete; a failure at any point
-    leaves it in place.
+    leaves it in place. `observer` is called with each stage's name as it starts.
     """
     data_dir = Path(settings.data_dir)
     summary = BuildSummary()
+    clock = StageClock(summary, observer)
     started = time.monotonic()
     with _build_lock(data_dir):
         previous = current_build(data_dir)
@@ -718,9 +745,9 @@ def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
             state = run_pipeline(
                 inputs, settings=settings, work_dir=work.path,
                 previous_state=previous.state_path if previous else None,
-                datestamp=datestamp, summary=summary,
+                datestamp=datestamp, summary=summary, clock=clock,
             )
-            t = time.monotonic()
+            clock.start("load")
             graph_nt = work.path / "graph.nt"
             write_graph_ntriples(state, graph_nt, base=settings.base)
             store = ox.Store(str(work.store_path))
@@ -730,19 +757,19 @@ def build(inputs: Sequence[str | Path], *, settings: Settings) -> BuildSummary:
             summary.graph_findings = check_whole_graph(store, shapes_dir=settings.shapes_dir)
             store.flush()
             del store
-            summary.seconds["load"] = time.monotonic() - t
-            t = time.monotonic()
+            clock.start("dump")
             dumps = write_dumps(work.store_path, graph_nt, work.dumps, workers=settings.workers)
             graph_nt.unlink()
-            summary.seconds["dump"] = time.monotonic() - t
-            if settings.store != "oxigraph":  # a remote SPARQL store gets the same graph (issue 4)
+            if settings.store != "oxigraph":  # a remote SPARQL store gets the same graph
                 from kg.remote import load_into_remote
 
-                summary.seconds["remote"] = load_into_remote(
-                    work.dumps, settings=settings, expected=summary.triples).seconds
+                clock.start("remote")
+                load_into_remote(work.dumps, settings=settings, expected=summary.triples)
+            clock.start("report")
             write_reports(state, summary, work.reports, shapes_dir=settings.shapes_dir,
                           datestamp=datestamp)
             state.close()
+            clock.stop()
             summary.seconds["total"] = time.monotonic() - started
             manifest = {
                 "build": build_id,

@@ -201,6 +201,7 @@ def read_lines(path: Path, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line 
 # Not XML 1.0 Chars (C0 but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), or "discouraged" ones
 # (XML 1.0 section 2.2: DEL, C1 controls, the noncharacters U+FDD0-U+FDEF and U+xFFFE/U+xFFFF).
 _C1 = re.compile("[\x80-\x9f]")
+_ASCII_TO_CLEAN = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # CR included: it becomes LF
 _BAD_CHARS = re.compile(
     "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
     "\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
@@ -227,6 +228,8 @@ def clean_chars(text: str) -> str:
     Lone surrogates (from a JSON escape like "\\ud800" with no pair) are removed with the rest:
     they cannot even be written as UTF-8.
     """
+    if text.isascii() and not _ASCII_TO_CLEAN.search(text):  # the common case, made quick
+        return text
     text = _BREAKS.sub("\n", text)
     if _C1.search(text):
         text = text.translate(_C1_AS_CP1252)
@@ -309,7 +312,8 @@ def plain_text(text: str) -> tuple[str, bool]:
 
 # -- URLs ------------------------------------------------------------------------------------
 
-# Characters an IRI may not hold (RFC 3987 section 2.2; N-Triples IRIREF excludes the same).
+# Characters an IRI may not hold: those the IRIREF production excludes (RDF 1.1 N-Triples
+# section 7, production [8]), and C1 controls.
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
 
 

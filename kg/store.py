@@ -108,6 +108,23 @@ def new_build_dir(data_dir: Path, build_id: str) -> BuildDir:
     return BuildDir(path)
 
 
+def pending_build_datestamps(data_dir: Path) -> list[str]:
+    """Datestamps (YYYY-MM-DDThh:mm:ssZ) of builds being written now: their changes carry that
+    datestamp but are not visible until the build is published."""
+    stamps = []
+    try:
+        entries = list((Path(data_dir) / BUILDS).iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.startswith(".incomplete-"):
+            raw = entry.name.removeprefix(".incomplete-").split("-", 1)[0]  # 20261125T070000Z
+            if len(raw) == 16:
+                stamps.append(f"{raw[0:4]}-{raw[4:6]}-{raw[6:8]}T{raw[9:11]}:{raw[11:13]}:"
+                              f"{raw[13:15]}Z")
+    return sorted(stamps)
+
+
 def publish_build(data_dir: Path, build: BuildDir, build_id: str) -> BuildDir:
     """Make a complete build `current` atomically, then prune old and abandoned builds."""
     data_dir = Path(data_dir)

@@ -430,3 +430,18 @@ def test_answers_are_utf8_xml_even_for_errors(live):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
     assert etree.fromstring(response.content).find("oai:error", NS).get("code") == "badVerb"
+
+
+def test_response_date_stays_before_a_build_in_progress(tmp_path):
+    """A harvest during a build must not date itself after that build's changes."""
+    from datetime import UTC, datetime
+
+    from kg.web.oai import response_date
+
+    settings = Settings.from_env(environ={}, data_dir=tmp_path)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert response_date(settings) >= now
+    builds = tmp_path / "builds"
+    builds.mkdir()
+    (builds / ".incomplete-20260101T120000Z-abc123").mkdir()
+    assert response_date(settings) == "2026-01-01T11:59:59Z"

@@ -24,7 +24,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 import pyoxigraph as ox
@@ -34,6 +34,7 @@ from lxml import etree
 from kg.changes import DELETED, REJECTED, ChangeLog, RecordChange, data_version
 from kg.namespaces import DCTERMS, KG, PREFIXES, RDFS, SCHEMA, SKOS
 from kg.settings import Settings
+from kg.store import pending_build_datestamps
 
 bp = Blueprint("oai", __name__)
 
@@ -491,7 +492,7 @@ def endpoint() -> Response:
     store, build, manifest = handle.store, handle.build, handle.manifest
     params = request.form if request.method == "POST" else request.args
     base_url = f"{settings.base}oai"
-    root = _envelope()
+    root = _envelope(settings)
     req = etree.SubElement(root, f"{{{OAI_NS}}}request")
     req.text = base_url
     try:
@@ -515,12 +516,26 @@ def endpoint() -> Response:
     return _response(root)
 
 
-def _envelope() -> etree._Element:
+def response_date(settings: Settings) -> str:
+    """Now, or just before the datestamp of a build still being written.
+
+    Harvesters use the responseDate as the `from` of their next harvest (section 3.3.1). A
+    build dates its changes when it starts but shows them when it is published, so while one
+    is being written the answer must not claim a time at or after its datestamp: otherwise a
+    harvest during the build would never see that build's changes.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    pending = pending_build_datestamps(settings.data_dir)
+    if pending:
+        before = datetime.strptime(pending[0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        now = min(now, before - timedelta(seconds=1))
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _envelope(settings: Settings) -> etree._Element:
     root = etree.Element(f"{{{OAI_NS}}}OAI-PMH", nsmap={None: OAI_NS, "xsi": XSI_NS})
     root.set(XSI_LOCATION, f"{OAI_NS} {OAI_SCHEMA}")
-    etree.SubElement(root, f"{{{OAI_NS}}}responseDate").text = datetime.now(UTC).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    etree.SubElement(root, f"{{{OAI_NS}}}responseDate").text = response_date(settings)
     return root
 
 

@@ -804,3 +804,51 @@ def test_subjects_are_concepts_in_the_subject_scheme(embedded_build):
     g = embedded_build.graph
     concept = next(g.subjects(SKOS.prefLabel, Literal("Shock incarceration")))
     assert str(g.value(concept, SKOS.inScheme)).endswith("/id/scheme/subjects")
+
+
+# -- the query page in a real browser -----------------------------------------------------------
+
+CHROMIUM = next(
+    (p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).exists()),
+    None,
+)
+
+
+def test_query_page_runs_an_example_in_a_browser(server):
+    """Headless Chromium: pick an example, the editor highlights it, the table fills, no errors
+    under the page's Content-Security-Policy, and the download link gives the CSV."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if CHROMIUM is None:
+        pytest.skip("Chromium not found (make browser installs Debian's chromium)")
+    want = expected_example_rows("records-by-publication-type", server.built.graph)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(server.sparql)
+            assert page.locator("#sq-code .sq-k").count() > 3  # keywords highlighted
+            page.select_option("#sq-example", "records-by-publication-type")
+            page.wait_for_selector(".sq-table tbody tr")
+            cells = page.locator(".sq-table tbody tr").evaluate_all(
+                "rows => rows.map(r => [...r.cells].map(c => c.firstChild.textContent))"
+            )
+            assert sorted(tuple(c) for c in cells) == want
+            assert page.locator("#sq-status").inner_text().startswith(f"{len(want)} rows")
+            page.select_option("#sq-format", "csv")
+            href = page.get_attribute("#sq-download", "href")
+            status, headers, body = server.get(path=href.replace(server.url, "").lstrip("/"))
+            assert status == 200 and headers["Content-Type"].startswith("text/csv")
+            assert len(list(csv.reader(io.StringIO(body.decode())))) == len(want) + 1
+            page.fill("#sq-query", "SELECT ?x WHERE {")
+            page.click("#sq-run")
+            page.wait_for_selector(".sq-error")
+            assert "malformed query" in page.locator(".sq-error").inner_text()
+            # The one failed load allowed is the malformed query's own 400.
+            assert [e for e in errors if "status of 400" not in e] == []
+        finally:
+            browser.close()

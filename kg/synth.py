@@ -614,7 +614,8 @@ class _World:
         self.records = records
         self.stride = max(1, 300_000 // max(records, 1))
         # s and q put the most prolific author in ~500 of 250,000 records, ~100,000 names in all.
-        self.persons = _Pool(_make_persons(rng, max(400, records // 2)), s=0.9, q=100)
+        people = min(max(400, records // 2), 1_000_000)  # well inside the names there are
+        self.persons = _Pool(_make_persons(rng, people), s=0.9, q=100)
         corporate = [(name, acr, extra) for name, acr, extra in _CORPORATE]
         for place in _UNIVERSITY_PLACES:
             corporate.append((f"University of {place}", None, (rng.choice(_DEPARTMENTS),)))
@@ -633,19 +634,16 @@ class _World:
         corporate.sort(key=lambda c: 0 if c in _CORPORATE[:6] else 1)  # the big ones on top
         self.corporate = _Pool(corporate, s=1.0, q=4)
         self.agencies = _Pool(list(_AGENCIES), s=1.6, q=1)
-        journals = list(_JOURNALS)
-        names = {j for j, _ in journals}
-        want = min(600, max(len(journals), records // 400))
-        while len(journals) < want:
-            name = rng.choice(_JOURNAL_FORMS).format(rng.choice(_JOURNAL_WORDS))
-            if name not in names:
-                names.add(name)
-                journals.append((name, rng.randint(1950, 2010)))
+        # Made-up journals for the tail, from every form and word (a finite list: no retry loop).
+        made = [form.format(word) for form in _JOURNAL_FORMS for word in _JOURNAL_WORDS]
+        rng.shuffle(made)
+        made = made[: max(0, records // 2500)]
+        journals = list(_JOURNALS) + [(name, rng.randint(1950, 2010)) for name in made]
         self.journals = _Pool(journals, s=1.1, q=3)
         self.subjects = _Pool(list(_SUBJECTS), s=0.9, q=5)
         self.types = _Pool(list(_TYPES), s=1.3, q=1)
         self.formats = _Pool(list(_FORMATS), s=1.5, q=1)
-        per_era = max(40, records // 6 // 12)
+        per_era = min(max(40, records // 6 // 12), 10_000)  # of ~40,000 possible numbers
         self.grants = {
             era: _Pool(_make_grants(rng, per_era, era), s=0.9, q=30) for era in range(1965, 2025, 5)
         }

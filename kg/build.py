@@ -50,7 +50,14 @@ from kg.readers import iter_input_files, read_path
 from kg.record import Agent, Record
 from kg.settings import Settings
 from kg.store import current_build, new_build_dir, publish_build
-from kg.validate import Finding, GraphFinding, check_whole_graph, load_shapes, validate_batch
+from kg.validate import (
+    Finding,
+    GraphFinding,
+    ValidationReport,
+    check_whole_graph,
+    load_shapes,
+    validate_batch,
+)
 
 # -- results -------------------------------------------------------------------------------------
 
@@ -198,45 +205,91 @@ def _merge_groups(groups: list[tuple[str, list[str]]]) -> list[tuple]:
 
 
 def _convert_batch(args: tuple[list[tuple[str, str, str | None, list[str]]], str, str]):
-    """Worker: convert and validate a batch of merged records; return their outcomes."""
+    """Worker: convert and validate a batch of merged records; return their outcomes.
+
+    A record that cannot be converted is rejected with the reason; it never stops the batch.
+    """
     items, base, shapes_dir = args
     shapes = load_shapes(Path(shapes_dir))
-    converted = []
+    mint = Minter(base)
+    converted, failed = [], []
     for key, record_json, modified, same_as in items:
         record = Record.from_json(record_json)
-        rec = convert_record(record, base=base, modified=modified)
-        mint = Minter(base)
-        for other in same_as:
-            rec.triples.append((mint.iri("record", key), SCHEMA.sameAs, mint.iri("record", other)))
-        converted.append((key, record, rec))
-    views: dict[tuple[str, str], EntityView] = {}
-    addresses: dict[tuple[str, str], set] = defaultdict(set)
-    for _, _, rec in converted:
-        for view in rec.entities:
-            views.setdefault((view.kind, view.key), view)
-            if view.agent and view.agent.address:
-                addresses[(view.kind, view.key)].add(view.agent.address)
-    ent_triples = []
-    for k, view in views.items():
-        ent_triples += entity_triples(view, base=base, addresses=addresses.get(k, ()))
-    report = validate_batch(
-        [rec for _, _, rec in converted], ent_triples, shapes=shapes, base=base
-    )
-    outcomes = []
-    for key, record, rec in converted:
+        try:
+            rec = convert_record(record, base=base, modified=modified)
+            for other in same_as:
+                rec.triples.append(
+                    (mint.iri("record", key), SCHEMA.sameAs, mint.iri("record", other)))
+            ntriples = "".join(to_ntriples(rec.triples))
+            for view in rec.entities:  # the entities it names must be writable too
+                "".join(to_ntriples(entity_triples(view, base=base)))
+        except (ValueError, TypeError) as exc:
+            failed.append(_conversion_failure(key, record, mint, exc))
+            continue
+        converted.append((key, record, rec, ntriples))
+    report = _validate_or_split([rec for _, _, rec, _ in converted], shapes=shapes, base=base)
+    outcomes = failed
+    for key, record, rec, ntriples in converted:
         status = "published" if report.conforms(rec.iri) else "rejected"
         outcomes.append(
             RecordOutcome(
                 key=key,
                 iri=rec.iri,
-                files=sorted(set(getattr(record, "source_files", None) or [record.source_file])),
+                files=_files_of(record),
                 status=status,
                 findings=report.for_record(rec.iri),
-                ntriples="".join(to_ntriples(rec.triples)) if status == "published" else "",
+                ntriples=ntriples if status == "published" else "",
                 entities=rec.entities,
             )
         )
     return outcomes
+
+
+def _files_of(record: Record) -> list[str]:
+    return sorted(set(getattr(record, "source_files", None) or [record.source_file]))
+
+
+def _conversion_failure(key: str, record: Record, mint: Minter, exc: Exception) -> RecordOutcome:
+    iri = str(mint.iri("record", key))
+    finding = Finding(record=iri, severity="violation", focus=iri, field="(conversion)",
+                      value=None, message=f"cannot be converted to RDF: {exc}", shape="")
+    return RecordOutcome(key=key, iri=iri, files=_files_of(record), status="rejected",
+                         findings=[finding])
+
+
+def _validate_or_split(converted: list, *, shapes, base: str) -> ValidationReport:
+    """Validate the batch; if pySHACL fails on it, validate record by record so that only the
+    record it fails on is rejected."""
+
+    def entity_graph(records) -> list:
+        views: dict[tuple[str, str], EntityView] = {}
+        addresses: dict[tuple[str, str], set] = defaultdict(set)
+        for rec in records:
+            for view in rec.entities:
+                views.setdefault((view.kind, view.key), view)
+                if view.agent and view.agent.address:
+                    addresses[(view.kind, view.key)].add(view.agent.address)
+        triples = []
+        for k, view in views.items():
+            triples += entity_triples(view, base=base, addresses=addresses.get(k, ()))
+        return triples
+
+    try:
+        return validate_batch(converted, entity_graph(converted), shapes=shapes, base=base)
+    except Exception:  # noqa: BLE001 - a validator crash must cost one record, not the batch
+        if len(converted) <= 1:
+            report = ValidationReport()
+            for rec in converted:
+                report.findings[rec.iri] = [Finding(
+                    record=rec.iri, severity="violation", focus=rec.iri, field="(validation)",
+                    value=None, message="the SHACL validator failed on this record",
+                    shape="")]
+            return report
+    report = ValidationReport()
+    for rec in converted:
+        part = _validate_or_split([rec], shapes=shapes, base=base)
+        report.findings.update(part.findings)
+    return report
 
 
 # -- the state of a build: per record, for incremental rebuilds and change dates -----------------

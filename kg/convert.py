@@ -454,10 +454,13 @@ _NT_ESCAPE_RE = re.compile(r'[\\"\n\r]')
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
+_IRI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def nt_term(term: Node) -> str:
     if isinstance(term, URIRef):
-        if _IRI_BAD.search(term):
-            raise ValueError(f"not a valid IRI: {str(term)!r}")
+        if _IRI_BAD.search(term) or not _IRI_SCHEME.match(term):
+            raise ValueError(f"not a valid absolute IRI: {str(term)!r}")
         return f"<{term}>"
     if isinstance(term, Literal):
         body = '"' + _NT_ESCAPE_RE.sub(lambda m: _NT_ESCAPES[m.group()], str(term)) + '"'

@@ -197,3 +197,38 @@ def test_rebuilding_the_same_inputs_changes_nothing(tmp_path):
     second = build([folder], settings=settings)
     assert second.converted == 0 and first.converted == 2
     assert (settings.data_dir / "current" / "dumps" / "SHA256SUMS").read_text() == sums
+
+
+def test_a_record_that_cannot_be_converted_is_rejected_and_the_batch_goes_on(
+        tmp_path, monkeypatch):
+    folder = small_inputs(tmp_path)
+    real = build_module.convert_record
+
+    def fragile(record, **kw):
+        if record.ncj == "118663":
+            raise ValueError("not a valid absolute IRI: 'x y'")
+        return real(record, **kw)
+
+    monkeypatch.setattr(build_module, "convert_record", fragile)
+    summary = build([folder], settings=settings_for(tmp_path))
+    assert summary.published == 1 and summary.rejected == 1
+    [problem] = [p for p in summary.problems if p.kind == "rejected"]
+    assert problem.record == "118663" and "cannot be converted" in problem.reason
+
+
+def test_a_validator_crash_costs_only_the_record_it_fails_on(tmp_path, monkeypatch):
+    from kg import validate as validate_module
+
+    folder = small_inputs(tmp_path)
+    real = validate_module.validate_batch
+
+    def crashing(converted, *args, **kw):
+        if any(c.iri.endswith("/190553") for c in converted):
+            raise RuntimeError("validator bug")
+        return real(converted, *args, **kw)
+
+    monkeypatch.setattr(build_module, "validate_batch", crashing)
+    summary = build([folder], settings=settings_for(tmp_path))
+    assert summary.published == 1 and summary.rejected == 1
+    [problem] = [p for p in summary.problems if p.kind == "rejected"]
+    assert problem.record == "190553" and "validator failed" in problem.reason

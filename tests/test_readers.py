@@ -649,3 +649,22 @@ def test_empty_structured_files(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"")
         (result,) = read_path(tmp_path / name)
         assert isinstance(result, ReadError)
+
+
+def test_a_complete_page_of_cut_length_is_not_taken_as_cut(tmp_path):
+    """Only a page that stops mid-sentence at the capture limit is cut (the synthetic corpus
+    showed complete pages of 1,975-2,000 characters being trimmed)."""
+    from kg.readers.page import CUT_AT
+
+    head = "# source: https://ojp.gov/ncjrs/virtual-library/abstracts/x\nNCJ Number\n123\n"
+    head += "Date Published\n1999\nAbstract\n"
+    body_len = CUT_AT - 10 - len(head) + len(head.split("\n", 1)[0]) + 1
+    sentence = ("Word " * 400)[: body_len - 1].rstrip() + "."
+    path = tmp_path / "complete.txt"
+    path.write_text(head + sentence + "\n", encoding="utf-8")
+    [record] = list(read_path(path))
+    assert not record.truncated and record.abstract.endswith("Word.")
+    cut = tmp_path / "cut.txt"
+    cut.write_text(head + sentence[:-6] + "\n", encoding="utf-8")
+    [record] = list(read_path(cut))
+    assert record.truncated and record.truncated_field == "abstract"

@@ -27,6 +27,7 @@ from kg.record import Agent, Journal, Link, PartialDate, Record
 # is taken as cut; a longer one (the seed without a source line, 2,774) was not captured this way.
 CUT_AT = 2000
 CUT_WINDOW = 25
+SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*\s*$")
 
 # -- vocabularies ----------------------------------------------------------------------------
 
@@ -283,7 +284,9 @@ def parse_page(
         )
 
     body_length = len("\n".join(lines))
-    cut = CUT_AT - CUT_WINDOW <= body_length <= CUT_AT
+    # A page of cut length that ends a sentence is taken as complete: either it is, or the cut
+    # fell between sentences, and then no half-word can become a value either way.
+    cut = CUT_AT - CUT_WINDOW <= body_length <= CUT_AT and not SENTENCE_END.search(lines[-1])
     base = _site_layout(source_url)
     raw = _reduce(lines, base=base)
     if raw.layout == "listing":

@@ -1,0 +1,344 @@
+"""Benchmark: a synthetic library of N records end to end, side by side with the alternatives.
+
+    python bench/run.py --records 10000 --work /scratch/bench-10k
+
+Writes a synthetic corpus, builds it cold (records/s and peak memory of each stage, the
+process and its workers together), rebuilds it after 1% of the records changed, then serves it
+and measures in the same run: every example query over HTTP against `kg serve` and against
+`oxigraph serve-read-only` on the same store, and in an in-memory rdflib graph of the same
+triples; and record dereference latency and throughput with 8 concurrent clients. Prints a
+Markdown table (and writes results.json in the work folder). Run by hand; `--smoke` runs a
+small, quick version (the test suite runs it on a few hundred records, untimed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sparql_bench import Endpoint, free_port, machine, percentile, wait_ready  # noqa: E402
+
+from kg.build import build  # noqa: E402
+from kg.settings import Settings  # noqa: E402
+from kg.synth import write_corpus  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- memory ----------------------------------------------------------------------------------------
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+    total, stack, seen = 0, [pid], set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+            for task in Path(f"/proc/{p}/task").iterdir():
+                children = (task / "children").read_text().split()
+                stack.extend(int(c) for c in children)
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class StagePeaks:
+    """Samples this process tree's memory and keeps the peak of each build stage."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self.stage = "start"
+        self.peaks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> StagePeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def observe(self, stage: str) -> None:
+        self.stage = stage
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while not self._stop.is_set():
+            rss = tree_rss(pid)
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
+            self._stop.wait(self.interval)
+
+
+# -- steps -----------------------------------------------------------------------------------------
+
+
+def timed_build(corpus: Path, data: Path, workers: int) -> dict:
+    settings = Settings.from_env(environ={}, data_dir=data, workers=workers, progress=False)
+    with StagePeaks() as peaks:
+        started = time.monotonic()
+        summary = build([corpus], settings=settings, observer=peaks.observe)
+        wall = time.monotonic() - started
+    return {
+        "wall": wall,
+        "records": summary.records,
+        "published": summary.published,
+        "converted": summary.converted,
+        "triples": summary.triples,
+        "seconds": {k: v for k, v in summary.seconds.items() if k != "total"},
+        "peak_bytes": peaks.peaks,
+    }
+
+
+def change_one_percent(corpus: Path, *, records: int, seed: int) -> int:
+    """Change the abstract of 1% of the records (in the JSON Lines share of the corpus)."""
+    rng = random.Random(seed)
+    wanted = max(1, records // 100)
+    changed = 0
+    for path in sorted(corpus.rglob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        for i in rng.sample(range(len(lines)), k=len(lines)):
+            if changed >= wanted:
+                break
+            try:
+                data = json.loads(lines[i])
+            except json.JSONDecodeError:
+                continue
+            data["abstract"] = (data.get("abstract") or "") + " Revised."
+            lines[i] = json.dumps(data, ensure_ascii=False) + "\n"
+            changed += 1
+        path.write_text("".join(lines), encoding="utf-8")
+    return changed
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def record_keys(data: Path, n: int, seed: int) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(str((data / "current" / "state.sqlite").resolve()))
+    keys = [k for (k,) in conn.execute("SELECT key FROM records WHERE status = 'published'")]
+    conn.close()
+    return random.Random(seed).sample(keys, k=min(n, len(keys)))
+
+
+def dereference(port: int, keys: list[str], *, clients: int, seconds: float) -> dict:
+    """8 clients on kept-alive connections GET /doc/record/{key} with Accept: text/turtle."""
+    import http.client
+
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        nonlocal errors
+        rng = random.Random(n)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while time.monotonic() < deadline:
+            key = rng.choice(keys)
+            started = time.perf_counter()
+            conn.request("GET", f"/doc/record/{key}", headers={"Accept": "text/turtle"})
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200:
+                with lock:
+                    errors += 1
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.monotonic() - started
+    ms = [x * 1000 for x in latencies]
+    return {"requests": len(ms), "errors": errors, "per_second": len(ms) / took, "seconds": took,
+            "p50_ms": statistics.median(ms), "p95_ms": percentile(ms, 0.95)}
+
+
+def query_latencies(data: Path, *, rounds: int, with_rdflib: bool, deref_seconds: float) -> dict:
+    """Each example query against kg serve, oxigraph serve and (optionally) rdflib."""
+    queries = sorted((ROOT / "queries").glob("*.rq"))
+    store = (data / "current" / "store").resolve()
+    oxigraph = str(Path(sys.executable).parent / "oxigraph")
+    kg_port, ox_port = free_port(), free_port()
+    env = {**os.environ, "KG_QUERY_TIMEOUT": "300"}
+    kg = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--data", str(data),
+                           "--port", str(kg_port)], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env=env)
+    ox = subprocess.Popen([oxigraph, "serve-read-only", "--location", str(store),
+                           "--bind", f"127.0.0.1:{ox_port}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out: dict = {"queries": {}}
+    try:
+        wait_ready(kg_port, "/health", kg, "kg serve")
+        wait_ready(ox_port, "/query?query=ASK%7B%7D", ox, "oxigraph serve")
+        endpoints = [Endpoint("kg", kg_port, "/sparql"), Endpoint("oxigraph", ox_port, "/query")]
+        for path in queries:
+            text = path.read_text(encoding="utf-8")
+            answers = [e.run(text)[1] for e in endpoints]
+            times: dict[str, list[float]] = {"kg": [], "oxigraph": []}
+            for n in range(rounds):
+                for e in endpoints if n % 2 == 0 else endpoints[::-1]:
+                    times[e.name].append(e.run(text)[0] * 1000)
+            out["queries"][path.stem] = {
+                "rows": len(json.loads(answers[0])["results"]["bindings"]),
+                "same_answer": answers[0] == answers[1],
+                **{f"{name}_median_ms": statistics.median(t) for name, t in times.items()},
+                **{f"{name}_p95_ms": percentile(t, 0.95) for name, t in times.items()},
+            }
+        keys = record_keys(data, 2000, seed=1)
+        out["dereference"] = dereference(kg_port, keys, clients=8, seconds=deref_seconds)
+    finally:
+        for proc in (kg, ox):
+            proc.terminate()
+            proc.wait(10)
+    if with_rdflib:
+        out["rdflib"] = rdflib_latencies(data, queries, rounds=max(3, rounds // 5))
+        for name, row in out["rdflib"]["queries"].items():
+            out["queries"][name].update(row)
+    return out
+
+
+def rdflib_latencies(data: Path, queries: list[Path], *, rounds: int) -> dict:
+    """The alternative without a store: the N-Triples dump in an in-memory rdflib Graph."""
+    from rdflib import Graph
+
+    with StagePeaks() as peaks:
+        peaks.observe("rdflib")
+        started = time.monotonic()
+        graph = Graph()
+        with gzip.open(data / "current" / "dumps" / "kg.nt.gz", "rb") as fh:
+            graph.parse(fh, format="nt")
+        load = time.monotonic() - started
+        result = {"load_seconds": load, "queries": {}}
+        for path in queries:
+            text = path.read_text(encoding="utf-8")
+            ms = []
+            for _ in range(rounds):
+                t = time.perf_counter()
+                list(graph.query(text))
+                ms.append((time.perf_counter() - t) * 1000)
+            result["queries"][path.stem] = {"rdflib_median_ms": statistics.median(ms),
+                                            "rdflib_p95_ms": percentile(ms, 0.95)}
+    result["peak_bytes"] = peaks.peaks.get("rdflib", 0)
+    return result
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def report(results: dict) -> str:
+    cold, inc = results["cold"], results["incremental"]
+    lines = [
+        f"{results['date']}, {results['machine']}; {results['records']:,} synthetic records "
+        f"(seed {results['seed']}), {cold['triples']:,} triples",
+        "",
+        "| build stage | seconds | records/s | peak memory |",
+        "|---|---:|---:|---:|",
+    ]
+    for stage, seconds in cold["seconds"].items():
+        rate = cold["records"] / seconds if seconds else 0
+        lines.append(f"| {stage} | {seconds:.1f} | {rate:,.0f} | "
+                     f"{gib(cold['peak_bytes'].get(stage, 0))} |")
+    lines.append(f"| **cold build, total** | **{cold['wall']:.1f}** | "
+                 f"{cold['records'] / cold['wall']:,.0f} | "
+                 f"{gib(max(cold['peak_bytes'].values()))} |")
+    lines.append(f"| incremental rebuild, {inc['changed_inputs']} records changed "
+                 f"({inc['converted']} converted) | {inc['wall']:.1f} | | "
+                 f"{gib(max(inc['peak_bytes'].values()))} |")
+    lines += ["", f"Store {gib(results['store_bytes'])}; dumps: " + ", ".join(
+        f"{name} {gib(size)}" for name, size in results["dump_bytes"].items())]
+    q = results["serve"]["queries"]
+    has_rdflib = any("rdflib_median_ms" in row for row in q.values())
+    lines += ["", "| query | rows | kg median / p95 ms | oxigraph median / p95 ms | kg / oxigraph |"
+              + (" rdflib median ms |" if has_rdflib else ""),
+              "|---|---:|---:|---:|---:|" + ("---:|" if has_rdflib else "")]
+    for name, row in q.items():
+        ratio = row["kg_median_ms"] / row["oxigraph_median_ms"]
+        line = (f"| {name} | {row['rows']} | {row['kg_median_ms']:.1f} / {row['kg_p95_ms']:.1f} "
+                f"| {row['oxigraph_median_ms']:.1f} / {row['oxigraph_p95_ms']:.1f} | "
+                f"{ratio:.2f} |")
+        if has_rdflib:
+            line += f" {row.get('rdflib_median_ms', float('nan')):.1f} |"
+        lines.append(line)
+    d = results["serve"]["dereference"]
+    lines += ["", f"Record dereference (`GET /doc/record/{{key}}`, Accept: text/turtle), 8 "
+              f"concurrent clients, {d['seconds']:.0f} s: p50 {d['p50_ms']:.1f} ms, "
+              f"p95 {d['p95_ms']:.1f} ms, {d['per_second']:,.0f} requests/s, "
+              f"{d['errors']} errors."]
+    if "rdflib" in results["serve"]:
+        r = results["serve"]["rdflib"]
+        lines.append(f"rdflib in-memory graph: loaded in {r['load_seconds']:.1f} s, "
+                     f"peak {gib(r['peak_bytes'])}.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--work", type=Path, required=True, help="scratch folder (rewritten)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rounds", type=int, default=20, help="timed runs per query and server")
+    parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib comparison")
+    parser.add_argument("--smoke", action="store_true", help="few rounds, short dereference")
+    args = parser.parse_args(argv)
+
+    corpus, data = args.work / "corpus", args.work / "data"
+    args.work.mkdir(parents=True, exist_ok=True)
+    write_corpus(corpus, records=args.records, seed=args.seed, overwrite=True)
+    results: dict = {"date": f"{datetime.now(UTC):%Y-%m-%d}", "machine": machine(),
+                     "records": args.records, "seed": args.seed}
+    if data.exists():
+        import shutil
+
+        shutil.rmtree(data)
+    results["cold"] = timed_build(corpus, data, args.workers)
+    current = (data / "current").resolve()
+    results["store_bytes"] = du(current / "store")
+    results["dump_bytes"] = {p.name: p.stat().st_size
+                             for p in sorted((current / "dumps").glob("*.gz"))}
+    changed = change_one_percent(corpus, records=args.records, seed=args.seed)
+    results["incremental"] = {**timed_build(corpus, data, args.workers), "changed_inputs": changed}
+    rounds = 3 if args.smoke else args.rounds
+    results["serve"] = query_latencies(data, rounds=rounds, with_rdflib=not args.no_rdflib,
+                                       deref_seconds=2.0 if args.smoke else 10.0)
+    (args.work / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

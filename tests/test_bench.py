@@ -1,0 +1,34 @@
+"""The benchmark script runs end to end on a small corpus (a smoke test: nothing is timed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+@pytest.mark.slow
+@pytest.mark.live
+def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--records", "300", "--work",
+         str(tmp_path), "--smoke"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["cold"]["published"] > 250
+    assert {"read", "merge", "convert+validate", "load", "dump"} <= set(results["cold"]["seconds"])
+    assert all(v > 0 for v in results["cold"]["peak_bytes"].values() if v)
+    assert results["incremental"]["converted"] == results["incremental"]["changed_inputs"] == 3
+    queries = results["serve"]["queries"]
+    assert {p.stem for p in (ROOT / "queries").glob("*.rq")} == set(queries)
+    assert all(q["same_answer"] for q in queries.values())
+    assert all("rdflib_median_ms" in q for q in queries.values())
+    assert results["serve"]["dereference"]["errors"] == 0
+    assert results["serve"]["dereference"]["requests"] > 0
+    assert "| **cold build, total** |" in done.stdout

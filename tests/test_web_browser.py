@@ -183,15 +183,17 @@ def test_home_page_charts_and_browse_paging(page, live_server, tmp_path):
     assert p.locator("svg.chart >> nth=0 >> rect").count() > 5
     p.screenshot(path=str(tmp_path / "home.png"), full_page=True)
     p.click("nav >> text=Browse")
-    p.click(".card >> text=Records")
-    p.wait_for_load_state()
+    p.click(".card >> text=People")
+    p.wait_for_url("**/browse/person")
     first = p.locator("#items li a").all_inner_texts()
     assert len(first) == 50
     p.click("a[rel=next]")
-    p.wait_for_load_state()
-    assert "page=2" in p.url
+    p.wait_for_url("**page=2**")
     second = p.locator("#items li a").all_inner_texts()
     assert second and not set(second) & set(first)
+    p.click("#items li a >> nth=0")
+    p.wait_for_url("**/doc/person/**")
+    assert p.inner_text("h1") == second[0]
     # A bar of the year chart leads to that year's records.
     p.goto(live_server)
     p.click("svg.chart >> nth=0 >> a >> nth=0")

@@ -451,24 +451,48 @@ def test_home_page_shows_size_charts_and_ways_in(client, web_graph):
         assert client.get(href, headers={"Accept": "text/html"}).status_code == 200
 
 
-def test_browse_pages_page_through_every_record(client, web_graph, monkeypatch):
-    monkeypatch.setattr(ld, "PER_PAGE", 7)
+def walk(client, url: str) -> list[str]:
+    """Every item link of a browse list, following rel=next to the last page."""
     seen = []
-    page = 1
-    while True:
-        resp = client.get(f"/browse/record?page={page}")
-        assert resp.status_code == 200
+    while url:
+        resp = client.get(url)
+        assert resp.status_code == 200, url
         doc = html.fromstring(resp.data)
         seen += doc.xpath("//ol[@id='items']/li/a/@href")
-        if not doc.xpath("//a[@rel='next']"):
-            break
-        page += 1
+        nxt = doc.xpath("//a[@rel='next']/@href")
+        url = url.split("?")[0] + nxt[0] if nxt else None
+    return seen
+
+
+def test_browse_pages_every_record_year_by_year(client, web_graph, monkeypatch):
+    monkeypatch.setattr(ld, "PER_PAGE", 3)
+    first = html.fromstring(client.get("/browse/record").data)
+    years = first.xpath("//nav[@id='facets']/a/@href")
+    assert years and years[-1] == "?year=undated"
+    seen = []
+    for facet in years:
+        seen += walk(client, f"/browse/record{facet}")
     manifest = json.loads((web_graph.current / "manifest.json").read_text())
     assert len(seen) == len(set(seen)) == manifest["records"]
-    assert client.get(f"/browse/record?page={page + 1}").status_code == 404
-    by_year = html.fromstring(client.get("/browse/record?year=2004").data)
-    assert f"/doc/record/{HOSTILE}.html" in by_year.xpath("//ol[@id='items']/li/a/@href")
+    assert f"/doc/record/{HOSTILE}.html" in walk(client, "/browse/record?year=2004")
+    assert client.get("/browse/record?year=2004&page=99").status_code == 404
     assert client.get("/browse/record?year=20x4").status_code == 400
+
+
+def test_browse_large_kinds_by_initial(client, app, monkeypatch):
+    handle = app.extensions["kg"]
+    people = dataset.stats(handle.store, handle.manifest).kinds["person"]
+    plain = walk(client, "/browse/person")
+    assert len(plain) == len(set(plain)) == people
+    monkeypatch.setattr(ld, "BROWSE_BY_INITIAL", 5)
+    monkeypatch.setattr(ld, "PER_PAGE", 4)
+    facets = html.fromstring(client.get("/browse/person").data).xpath("//nav[@id='facets']/a/@href")
+    assert len(facets) == 27  # a-z and other
+    seen = []
+    for facet in facets:
+        seen += walk(client, f"/browse/person{facet}")
+    assert sorted(seen) == sorted(plain)
+    assert client.get("/browse/person?initial=%3F").status_code == 400
 
 
 def test_validation_report_is_published_as_a_page_and_as_rdf(client):
@@ -598,6 +622,9 @@ def test_sitemap_lists_every_record_page_and_validates(client, web_graph):
     assert len(locs) == len(set(locs)) == manifest["records"]
     assert f"{web_graph.base}doc/record/{HOSTILE}.html" in locs
     assert all(root.xpath("//s:url/s:lastmod/text()", namespaces=ns))
+    zipped = client.get("/sitemap.xml", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == resp.data
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert f"Sitemap: {web_graph.base}sitemap.xml" in robots
 

@@ -77,6 +77,7 @@ class Stats:
     triples: int
     kinds: dict[str, int]
     years: list[tuple[str, int]]
+    undated: int
     types: list[tuple[str, str, int]]  # (iri, label, records)
     classes: list[tuple[str, int]]
     properties: list[tuple[str, int]]
@@ -120,7 +121,7 @@ def _count(store, manifest: dict) -> Stats:
         kinds[kind] = _int(
             store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {pattern} }}")[0]
         )
-        rows = store.select(f"SELECT ?s WHERE {{ {pattern} }} ORDER BY ?s LIMIT 1")
+        rows = store.select(f"SELECT ?s WHERE {{ {pattern} }} LIMIT 1")  # any one will do
         if rows:
             examples[kind] = rows[0]["s"].value
     years = [
@@ -139,6 +140,13 @@ def _count(store, manifest: dict) -> Stats:
                 GROUP BY ?t ORDER BY DESC(?n) ?label"""
         )
     ]
+    undated = _int(
+        store.select(
+            f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+                  ?s a <{DCTERMS.BibliographicResource}> .
+                  FILTER NOT EXISTS {{ ?s <{SCHEMA.datePublished}> ?d }} }}"""
+        )[0]
+    )
     classes = [
         (row["c"].value, _int(row))
         for row in store.select(
@@ -161,6 +169,7 @@ def _count(store, manifest: dict) -> Stats:
         triples=triples,
         kinds=kinds,
         years=years,
+        undated=undated,
         types=types,
         classes=classes,
         properties=properties,
@@ -262,34 +271,60 @@ def void_graph(st: Stats, manifest: dict) -> Graph:
 SITEMAP_LIMIT = 50_000  # sitemaps.org protocol: at most 50,000 URLs per sitemap file
 
 
-def sitemap_entries(
-    store, *, page: int, per_page: int = SITEMAP_LIMIT
-) -> list[tuple[str, str | None]]:
-    """(record IRI, dcterms:modified) for one sitemap file, in IRI order."""
+def sitemap_entries(store) -> list[tuple[str, str | None]]:
+    """(record IRI, dcterms:modified) of every record, in IRI order (stable across requests)."""
     rows = store.select(
         f"""SELECT ?r ?m WHERE {{ ?r a <{DCTERMS.BibliographicResource}> .
                                  OPTIONAL {{ ?r <{DCTERMS.modified}> ?m }} }}
-            ORDER BY ?r LIMIT {per_page} OFFSET {(page - 1) * per_page}"""
+            ORDER BY ?r"""
     )
     return [(row["r"].value, row["m"].value if row.get("m") else None) for row in rows]
 
 
+INITIALS = tuple("abcdefghijklmnopqrstuvwxyz") + ("other",)
+UNDATED = "undated"
+
+
 def browse(
-    store, *, kind: str, base: str, page: int, per_page: int, year: str | None = None
+    store,
+    *,
+    kind: str,
+    base: str,
+    page: int,
+    per_page: int,
+    year: str | None = None,
+    initial: str | None = None,
 ) -> tuple[int, list[tuple[str, str, str | None]]]:
-    """One page of a kind's entities: (total, [(iri, label, date)]), records newest first."""
-    pattern = kind_pattern(kind, base)
-    extra = ""
+    """One page of a kind's entities: (total, [(iri, label, date)]).
+
+    Sorting a whole kind on every page view would not scale (Oxigraph sorts ~20k IRIs a second),
+    so records are browsed one year at a time (`year`, or `UNDATED`) and large kinds one initial
+    letter at a time (`initial`, a-z or `other`).
+    """
+    pattern = kind_pattern(kind, base).replace("?label", "?l")
+    where = [pattern]
     if kind == "record":
-        extra = f"OPTIONAL {{ ?s <{SCHEMA.datePublished}> ?d }}"
-        if year:
-            extra = f'?s <{SCHEMA.datePublished}> ?d . FILTER(STRSTARTS(STR(?d), "{year}"))'
-    where = f"{pattern} {extra}"
-    total = _int(store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0])
-    order = "DESC(?date) LCASE(?label) ?s" if kind == "record" else "LCASE(?label) ?s"
-    date = "(MAX(STR(?d)) AS ?date)" if kind == "record" else ""
+        if year == UNDATED:
+            where.append(f"FILTER NOT EXISTS {{ ?s <{SCHEMA.datePublished}> ?any }}")
+        elif year:
+            where.append(f'?s <{SCHEMA.datePublished}> ?d . FILTER(STRSTARTS(STR(?d), "{year}"))')
+        else:
+            where.append(f"OPTIONAL {{ ?s <{SCHEMA.datePublished}> ?d }}")
+    if initial == "other":
+        where.append('FILTER(!REGEX(LCASE(SUBSTR(STR(?l), 1, 1)), "^[a-z]$"))')
+    elif initial:
+        where.append(f'FILTER(STRSTARTS(LCASE(STR(?l)), "{initial}"))')
+    body = " ".join(where)
+    total = _int(store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}")[0])
+    if kind == "record":
+        head, order = "(MAX(STR(?d)) AS ?date)", "DESC(?date) LCASE(?label) ?s"
+        if year == UNDATED:
+            head = ""
+            order = "LCASE(?label) ?s"
+    else:
+        head, order = "", "LCASE(?label) ?s"
     rows = store.select(
-        f"""SELECT ?s (SAMPLE(?l) AS ?label) {date} WHERE {{ {where.replace("?label", "?l")} }}
+        f"""SELECT ?s (SAMPLE(?l) AS ?label) {head} WHERE {{ {body} }}
             GROUP BY ?s ORDER BY {order}
             LIMIT {per_page} OFFSET {(page - 1) * per_page}"""
     )

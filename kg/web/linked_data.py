@@ -269,21 +269,47 @@ def browse_index():
     )
 
 
+# Kinds larger than this are browsed one initial letter at a time.
+BROWSE_BY_INITIAL = 2000
+
+
 @bp.get("/browse/<kind>")
 def browse(kind: str):
+    """A paged list of one kind: records one year at a time, large kinds by initial."""
     if kind not in dataset.KIND_PATTERNS:
         abort(404, description=f"Nothing to browse under {kind}.")
-    year = request.args.get("year")
-    if year is not None and not (len(year) == 4 and year.isdigit()):
-        abort(400, description="year must be four digits")
-    page = _page_arg()
     handle = graph()
+    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
+    year = initial = None
+    facets: list[tuple[str, str, int | None]] = []  # (value, label, count)
+    if kind == "record":
+        facets = [(y, y, n) for y, n in reversed(st.years)]
+        if st.undated:
+            facets.append((dataset.UNDATED, "no date", st.undated))
+        year = request.args.get("year") or (facets[0][0] if facets else None)
+        if year not in {f[0] for f in facets} and not (year and len(year) == 4 and year.isdigit()):
+            abort(400, description="year must be four digits or 'undated'")
+    elif st.kinds.get(kind, 0) > BROWSE_BY_INITIAL:
+        facets = [(c, c.upper() if c != "other" else "other", None) for c in dataset.INITIALS]
+        initial = (request.args.get("initial") or "a").lower()
+        if initial not in dataset.INITIALS:
+            abort(400, description="initial must be a letter a-z or 'other'")
+    page = _page_arg()
     total, rows = dataset.browse(
-        handle.store, kind=kind, base=graph_base(), page=page, per_page=PER_PAGE, year=year
+        handle.store,
+        kind=kind,
+        base=graph_base(),
+        page=page,
+        per_page=PER_PAGE,
+        year=year,
+        initial=initial,
     )
     pages = max(1, -(-total // PER_PAGE))
     if page > pages:
         abort(404, description=f"There are only {pages} pages.")
+    facet_name = "year" if kind == "record" else "initial"
+    chosen = year or initial
+    qs = f"&{facet_name}={chosen}" if chosen else ""
     resp = respond(
         render_template(
             "browse.html",
@@ -293,20 +319,22 @@ def browse(kind: str):
             total=total,
             page=page,
             pages=pages,
-            year=year,
             per_page=PER_PAGE,
+            facets=facets,
+            facet_name=facet_name,
+            chosen=chosen,
+            qs=qs,
         ),
         HTML,
     )
     links = []
-    qs = f"&year={year}" if year else ""
     if page > 1:
         links.append(link(f"{request.base_url}?page={page - 1}{qs}", "prev"))
     if page < pages:
         links.append(link(f"{request.base_url}?page={page + 1}{qs}", "next"))
     return finish(
         resp,
-        validator=f"browse|{kind}|{page}|{year}|{handle.manifest.get('build')}",
+        validator=f"browse|{kind}|{page}|{chosen}|{handle.manifest.get('build')}",
         modified=None,
         vary_accept=False,
         links=links,

@@ -7,8 +7,10 @@ manifest (or a fixed table) lists can be asked for, so no request path ever reac
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import threading
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -316,16 +318,14 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 def sitemap():
     """Every record page; an index of sitemap files when there are more than the limit."""
     handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
-    limit = dataset.SITEMAP_LIMIT
-    if st.records <= limit:
-        return _sitemap_page(1)
-    files = -(-st.records // limit)
+    files = _sitemap_files()
+    if len(files) == 1:
+        return _sitemap_response(files[0], f"sitemap|1|{handle.manifest.get('build')}")
     lastmod = handle.manifest.get("last_modified") or handle.manifest.get("created")
     items = "".join(
         f"<sitemap><loc>{xml_escape(graph_base())}sitemap-{n}.xml</loc>"
         f"<lastmod>{xml_escape(lastmod)}</lastmod></sitemap>\n"
-        for n in range(1, files + 1)
+        for n in range(1, len(files) + 1)
     )
     resp = _xml(f'<sitemapindex xmlns="{SITEMAP_NS}">\n{items}</sitemapindex>\n')
     return finish(
@@ -335,28 +335,57 @@ def sitemap():
 
 @bp.get("/sitemap-<int:n>.xml")
 def sitemap_file(n: int):
-    handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
-    if n < 1 or (n - 1) * dataset.SITEMAP_LIMIT >= max(st.records, 1):
+    files = _sitemap_files()
+    if not 1 <= n <= len(files):
         abort(404, description=f"There is no sitemap file {n}.")
-    return _sitemap_page(n)
+    return _sitemap_response(files[n - 1], f"sitemap|{n}|{graph().manifest.get('build')}")
 
 
-def _sitemap_page(n: int) -> Response:
+_sitemaps: dict[tuple[str, int], list[bytes]] = {}
+_sitemaps_lock = threading.Lock()
+
+
+def _sitemap_files() -> list[bytes]:
+    """The build's sitemap files, gzipped, made on first use and kept until the next build.
+
+    Listing every record in IRI order means one sort of all records (seconds on the full
+    library), so it is done once per build rather than once per file per crawler.
+    """
     handle = graph()
-    entries = dataset.sitemap_entries(handle.store, page=n, per_page=dataset.SITEMAP_LIMIT)
+    limit = dataset.SITEMAP_LIMIT
+    key = (handle.manifest.get("build", ""), limit)
+    with _sitemaps_lock:
+        if key not in _sitemaps:
+            entries = dataset.sitemap_entries(handle.store)
+            chunks = [entries[i : i + limit] for i in range(0, len(entries), limit)] or [[]]
+            _sitemaps.clear()
+            _sitemaps[key] = [gzip.compress(_urlset(chunk), mtime=0) for chunk in chunks]
+        return _sitemaps[key]
+
+
+def _urlset(entries: list[tuple[str, str | None]]) -> bytes:
     lines = []
     for iri, modified in entries:
         loc = xml_escape(doc_url("record", key_path(iri), HTML))
         lastmod = f"<lastmod>{xml_escape(modified)}</lastmod>" if modified else ""
         lines.append(f"<url><loc>{loc}</loc>{lastmod}</url>\n")
-    resp = _xml(f'<urlset xmlns="{SITEMAP_NS}">\n{"".join(lines)}</urlset>\n')
-    return finish(
-        resp,
-        validator=f"sitemap|{n}|{handle.manifest.get('build')}",
-        modified=None,
-        vary_accept=False,
-    )
+    body = f'<urlset xmlns="{SITEMAP_NS}">\n{"".join(lines)}</urlset>\n'
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8")
+
+
+def _sitemap_response(zipped: bytes, validator: str) -> Response:
+    """Sent gzipped as stored when the client takes gzip (crawlers do), else unzipped."""
+    if request.accept_encodings["gzip"] > 0:
+        resp = Response(
+            zipped,
+            headers={"Content-Type": content_type("application/xml"), "Content-Encoding": "gzip"},
+        )
+    else:
+        resp = Response(
+            gzip.decompress(zipped), headers={"Content-Type": content_type("application/xml")}
+        )
+    resp.vary.add("Accept-Encoding")
+    return finish(resp, validator=validator, modified=None, vary_accept=False)
 
 
 @bp.get("/robots.txt")

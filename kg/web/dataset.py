@@ -294,12 +294,14 @@ def browse(
     per_page: int,
     year: str | None = None,
     initial: str | None = None,
+    total: int | None = None,
 ) -> tuple[int, list[tuple[str, str, str | None]]]:
     """One page of a kind's entities: (total, [(iri, label, date)]).
 
     Sorting a whole kind on every page view would not scale (Oxigraph sorts ~20k IRIs a second),
     so records are browsed one year at a time (`year`, or `UNDATED`) and large kinds one initial
-    letter at a time (`initial`, a-z or `other`).
+    letter at a time (`initial`, a-z or `other`). `total` is the count when the caller knows it
+    (the year counts are in `Stats`), saving a second scan.
     """
     pattern = kind_pattern(kind, base).replace("?label", "?l")
     where = [pattern]
@@ -315,7 +317,8 @@ def browse(
     elif initial:
         where.append(f'FILTER(STRSTARTS(LCASE(STR(?l)), "{initial}"))')
     body = " ".join(where)
-    total = _int(store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}")[0])
+    if total is None:
+        total = _int(store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}")[0])
     if kind == "record":
         head, order = "(MAX(STR(?d)) AS ?date)", "DESC(?date) LCASE(?label) ?s"
         if year == UNDATED:

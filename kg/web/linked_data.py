@@ -303,6 +303,7 @@ def browse(kind: str):
         per_page=PER_PAGE,
         year=year,
         initial=initial,
+        total=next((n for value, _, n in facets if value == year), None) if year else None,
     )
     pages = max(1, -(-total // PER_PAGE))
     if page > pages:

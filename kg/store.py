@@ -241,7 +241,7 @@ class RawAnswer:
 
     body: bytes
     media_type: str
-    rows: int | None  # solutions or triples, None where not counted (see RowCounter)
+    rows: int | None  # solutions or triples; None when only known to be inside the limit
 
 
 class QueryTimeout(QueryError):
@@ -280,32 +280,66 @@ _ROW_MARKS = {
     ),
     "application/sparql-results+xml": re.compile(rb"<result[\s>]"),
 }
+# A byte every row holds at least once, counted at C speed: an upper bound on the rows, so the
+# exact count (a regular expression, one Python object per match) is only needed near the limit.
+_BOUND_MARKS = {
+    "application/sparql-results+json": b"{",
+    "application/sparql-results+xml": b"<result",
+}
 _HEADER_LINE = ("text/csv", "text/tab-separated-values")
-_LINES = re.compile(rb"\n")
 
 
 class RowCounter:
-    """Counts rows in an answer's bytes as they arrive, chunk by chunk."""
+    """Counts the rows of an answer as its bytes arrive, chunk by chunk, against a limit.
+
+    Line formats (TSV, CSV, N-Triples, ...) count lines. SPARQL JSON and XML keep a cheap upper
+    bound; only once it passes the limit are the rows counted exactly (from the first chunk on),
+    so answers well inside the limit cost one `bytes.count` per chunk.
+    """
 
     OVERLAP = 256  # a mark split across two chunks is still seen
 
-    def __init__(self, media_type: str) -> None:
-        self.pattern = _ROW_MARKS.get(media_type, _LINES)
+    def __init__(self, media_type: str, limit: int) -> None:
+        self.limit = limit
+        self.pattern = _ROW_MARKS.get(media_type)
+        self.bound_mark = _BOUND_MARKS.get(media_type, b"\n")
         self.header = 1 if media_type in _HEADER_LINE else 0
-        self.marks = 0
+        self.bound = 0
+        self.exact: int | None = None if self.pattern is not None else 0
+        self._chunks: list[bytes] = []
+        self._recent = b""
         self._tail = b""
 
-    def feed(self, chunk: bytes) -> int:
+    def feed(self, chunk: bytes) -> bool:
+        """Take the next chunk; False once the answer holds more rows than the limit."""
+        # The stream's last bytes, too few to hold a whole mark, join the chunk: a mark split
+        # across chunks is counted once.
+        joined = self._recent + chunk
+        self.bound += joined.count(self.bound_mark)
+        keep = len(self.bound_mark) - 1
+        self._recent = joined[-keep:] if keep else b""
+        if self.pattern is None:
+            return self.rows <= self.limit
+        if self.exact is None:
+            self._chunks.append(chunk)
+            if self.bound - self.header <= self.limit:
+                return True
+            chunk, self._chunks, self.exact = b"".join(self._chunks), [], 0
         buf = self._tail + chunk
         start = len(self._tail)
         # A mark that ends inside the tail was counted with the previous chunk.
-        self.marks += sum(1 for m in self.pattern.finditer(buf) if m.end() > start)
-        self._tail = buf[-self.OVERLAP:]
-        return self.rows
+        self.exact += sum(1 for m in self.pattern.finditer(buf) if m.end() > start)
+        self._tail = buf[-self.OVERLAP :]
+        return self.rows <= self.limit
 
     @property
-    def rows(self) -> int:
-        return max(0, self.marks - self.header)
+    def rows(self) -> int | None:
+        """The rows so far; None while only the upper bound is known (well inside the limit)."""
+        if self.pattern is None:
+            return max(0, self.bound - self.header)
+        if self.exact is None:
+            return None
+        return max(0, self.exact - self.header)
 
 
 class _LimitReached(Exception):
@@ -320,14 +354,13 @@ class _CappedWriter:
     """
 
     def __init__(self, media_type: str, limit: int) -> None:
-        self.counter = RowCounter(media_type)
-        self.limit = limit
+        self.counter = RowCounter(media_type, limit)
         self.chunks: list[bytes] = []
 
     def write(self, data) -> int:
         chunk = bytes(data)
         self.chunks.append(chunk)
-        if self.counter.feed(chunk) > self.limit:
+        if not self.counter.feed(chunk):
             raise _LimitReached
         return len(chunk)
 
@@ -605,7 +638,7 @@ class RemoteStore:
         given up on within twice the limit; set the store's own timeout too (docs/sparql.md).
         """
         deadline = time.monotonic() + timeout
-        counter = RowCounter(media_type)
+        counter = RowCounter(media_type, limit)
         chunks = []
         with self._open(sparql, accept=media_type, dataset=dataset, timeout=timeout) as response:
             got = response.headers.get_content_type()
@@ -620,7 +653,7 @@ class RemoteStore:
                 if not chunk:
                     break
                 chunks.append(chunk)
-                if counter.feed(chunk) > limit:
+                if not counter.feed(chunk):
                     raise _too_large_error(limit)
         return RawAnswer(body=b"".join(chunks), media_type=got or media_type, rows=counter.rows)
 

@@ -852,3 +852,51 @@ def test_query_page_runs_an_example_in_a_browser(server):
             assert [e for e in errors if "status of 400" not in e] == []
         finally:
             browser.close()
+
+
+# -- counting rows in serialised answers ---------------------------------------------------------
+
+
+TRICKY_LITERALS = [
+    "plain",
+    'a},{"x":{"type":"uri"',
+    "<result> </result>",
+    "line\nbreak\ttab",
+    '"quoted", \\ back',
+    'bindings":[{',
+    '}],"x',
+    "",
+]
+
+
+@pytest.mark.parametrize("media", ["json", "xml", "tsv", "csv"])
+@pytest.mark.parametrize("chunk_size", [1, 5, 64, 8192])
+def test_row_counter_counts_rows_across_chunks(media, chunk_size):
+    import pyoxigraph as ox
+
+    from kg.store import RowCounter
+
+    store = ox.Store()
+    for i, text in enumerate(TRICKY_LITERALS * 3):
+        s = ox.NamedNode(f"urn:s:{i}")
+        store.add(ox.Quad(s, ox.NamedNode("urn:p"), ox.Literal(text), ox.DefaultGraph()))
+    query = "SELECT ?s ?o ?unbound WHERE { ?s ?p ?o } ORDER BY ?s"
+    rows = len(TRICKY_LITERALS) * 3
+    if media == "csv":  # CSV keeps a literal's line break (RFC 4180 quoting): it counts twice
+        rows += 3
+    body = store.query(query).serialize(
+        format=ox.QueryResultsFormat.from_media_type(RESULT_MEDIA[media])
+    )
+    chunks = [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)]
+    for limit, fits in ((rows, True), (rows - 1, False), (3, False)):
+        counter = RowCounter(RESULT_MEDIA[media], limit)
+        results = [counter.feed(chunk) for chunk in chunks]
+        assert all(results) is fits, (limit, counter.rows)
+        if fits and counter.rows is not None:
+            assert counter.rows == rows
+        if not fits:
+            assert counter.rows is not None and counter.rows > limit
+    counter = RowCounter(RESULT_MEDIA[media], 0)
+    for chunk in chunks:
+        counter.feed(chunk)
+    assert counter.rows == rows

@@ -85,7 +85,6 @@ _FORMAT_WORDS = {
 }
 
 UPDATE_KEYWORDS = frozenset("INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH USING".split())
-FORM_KEYWORDS = frozenset(("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"))
 READ_ONLY = "this endpoint is read-only"
 
 # W3C format IRIs (https://www.w3.org/ns/formats/) for the service description.

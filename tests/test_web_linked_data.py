@@ -272,7 +272,9 @@ def test_citations_escape_record_text(client):
     assert all(
         line.startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for line in ris.split("\r\n") if line
     )  # no record text broke onto a line of its own
+    assert "LA  - English\r\n" in ris  # a name in RIS, the ISO code in CSL JSON
     item = json.loads(client.get(f"/doc/record/{HOSTILE}.csl.json").data)
+    assert item["language"] == "en"
     assert item["title"] == hostile(client)["title"]
     assert item["issued"] == {"date-parts": [[2004]]} and item["page"] == "45 to 67"
 

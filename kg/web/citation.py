@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from kg.convert import LANGUAGES
 from kg.namespaces import DCTERMS, KG, SCHEMA
 from kg.web.describe import Description
 
@@ -63,6 +64,11 @@ class Work:
     modified: str | None
 
     @property
+    def language_name(self) -> str | None:
+        """'English' for 'en': for people and for BibTeX/RIS, which expect a name."""
+        return LANGUAGE_NAMES.get(self.language, self.language) if self.language else None
+
+    @property
     def year(self) -> str | None:
         return self.date[:4] if self.date else None
 
@@ -70,6 +76,8 @@ class Work:
     def date_parts(self) -> list[int]:
         return [int(p) for p in self.date.split("-")] if self.date else []
 
+
+LANGUAGE_NAMES = {code: name.title() for name, code in LANGUAGES.items()}
 
 KIND_BY_CLASS = {
     str(SCHEMA.ScholarlyArticle): "article",
@@ -228,7 +236,7 @@ def to_bibtex(work: Work, *, url: str) -> str:
     if work.subjects:
         fields.append(("keywords", _bib(", ".join(s.name for s in work.subjects))))
     if work.language:
-        fields.append(("language", _bib(work.language)))
+        fields.append(("language", _bib(work.language_name)))
     fields.append(("url", url))
     key = f"ncj{work.ncj}" if work.ncj else f"kg-{work.key}"
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
@@ -277,7 +285,7 @@ def to_ris(work: Work, *, url: str) -> str:
     if work.ncj:
         lines.append(("AN", f"NCJ {work.ncj}"))
     if work.language:
-        lines.append(("LA", work.language))
+        lines.append(("LA", work.language_name))
     lines.append(("UR", url))
     lines.append(("ER", ""))
     return "".join(f"{tag}  - {_one_line(value)}\r\n" for tag, value in lines)

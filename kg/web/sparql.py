@@ -255,8 +255,7 @@ def _update_refused() -> ProtocolError:
     )
 
 
-def _offers(family: str) -> tuple[Format, ...]:
-    real = RESULT_FORMATS if family == "results" else GRAPH_FORMATS
+def _offers(real: tuple[Format, ...]) -> tuple[Format, ...]:
     aliases = tuple(
         Format(f.name, alias, f.extension, f.oxigraph, f.rdflib)
         for f in real
@@ -265,11 +264,15 @@ def _offers(family: str) -> tuple[Format, ...]:
     return real + aliases
 
 
+# What each family of answers offers (the real formats first), and the media types it knows.
+OFFERS = {"results": _offers(RESULT_FORMATS), "graph": _offers(GRAPH_FORMATS)}
+_BY_TYPE = {family: {f.media_type: f.name for f in offers} for family, offers in OFFERS.items()}
+_REAL = {"results": RESULT_FORMATS, "graph": GRAPH_FORMATS}
+
+
 def choose_format(family: str) -> Format:
     """The answer's format: `format=` (any of its values we know), else Accept, else 406."""
-    words = _FORMAT_WORDS[family]
-    real = RESULT_FORMATS if family == "results" else GRAPH_FORMATS
-    by_type = {f.media_type: f.name for f in _offers(family)}
+    words, by_type = _FORMAT_WORDS[family], _BY_TYPE[family]
     wanted = None
     values = [
         v.strip().lower()
@@ -285,9 +288,9 @@ def choose_format(family: str) -> Format:
     if values and wanted is None:
         wanted = values[0]  # negotiate() answers 406 naming what is offered
     chosen = negotiate(
-        _offers(family), format_param=wanted, accept=request.headers.get("Accept")
+        OFFERS[family], format_param=wanted, accept=request.headers.get("Accept")
     ).format
-    return next(f for f in real if f.name == chosen.name)
+    return next(f for f in _REAL[family] if f.name == chosen.name)
 
 
 # -- routes ----------------------------------------------------------------------------------

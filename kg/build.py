@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,6 +50,7 @@ from kg.namespaces import PREFIXES, SCHEMA
 from kg.readers import iter_input_files, read_path
 from kg.record import Agent, Record
 from kg.settings import Settings
+from kg.stats import STATS_FILE, count_stats
 from kg.store import current_build, new_build_dir, publish_build
 from kg.validate import (
     Finding,
@@ -808,6 +810,10 @@ def build(
             store.optimize()
             summary.triples = len(store)
             summary.graph_findings = check_whole_graph(store, shapes_dir=settings.shapes_dir)
+            clock.start("stats")
+            stats = count_stats(partial(_select, store),
+                                {"build": build_id, "created": datestamp, "base": settings.base})
+            (work.path / STATS_FILE).write_text(stats.to_json(), encoding="utf-8")
             store.flush()
             del store
             clock.start("dump")
@@ -841,6 +847,12 @@ def build(
             shutil.rmtree(work.path, ignore_errors=True)
             raise
     return summary
+
+
+def _select(store: ox.Store, sparql: str) -> list[dict]:
+    result = store.query(sparql)
+    names = [v.value for v in result.variables]
+    return [{n: row[n] for n in names} for row in result]
 
 
 def _last_modified(state_path: Path) -> str | None:

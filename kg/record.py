@@ -43,7 +43,8 @@ class Agent:
 
     `name` is the display name as the page gives it, tidied ("Jennifer E. O'Brien"); for a person
     written "Family, Given" it is turned round to "Given Family". `acronym` only for organisations
-    ("National Institute of Justice (NIJ)" gives name "National Institute of Justice", acronym "NIJ").
+    ("National Institute of Justice (NIJ)" gives name "National Institute of Justice",
+    acronym "NIJ").
     `address` holds the postal address lines given with a sponsoring agency, as written.
     """
 

@@ -232,3 +232,28 @@ def test_a_validator_crash_costs_only_the_record_it_fails_on(tmp_path, monkeypat
     assert summary.published == 1 and summary.rejected == 1
     [problem] = [p for p in summary.problems if p.kind == "rejected"]
     assert problem.record == "190553" and "validator failed" in problem.reason
+
+
+def test_build_counts_the_graph_once_for_the_server(seed_build):
+    from kg.stats import Stats
+
+    stats = Stats.from_json((seed_build.current / "stats.json").read_text())
+    assert stats.records == 56 and stats.triples == seed_build.summary.triples
+    store = ox.Store.read_only(str(seed_build.current / "store"))
+    people = store.query("SELECT (COUNT(DISTINCT ?p) AS ?n) { ?p a <http://schema.org/Person> }")
+    assert stats.kinds["person"] == int(next(iter(people))["n"].value)
+    assert sum(n for _, n in stats.years) + stats.undated == 56
+
+
+def test_the_server_reads_the_counts_and_does_not_count(seed_build, monkeypatch):
+    from kg.web import create_app, dataset
+
+    def no_counting(*args, **kwargs):
+        raise AssertionError("the server counted the graph")
+
+    monkeypatch.setattr(dataset, "count_stats", no_counting)
+    dataset._cache.clear()
+    client = create_app(seed_build.settings).test_client()
+    home = client.get("/")
+    assert home.status_code == 200 and b"56" in home.data
+    assert client.get("/.well-known/void", headers={"Accept": "text/turtle"}).status_code == 200

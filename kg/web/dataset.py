@@ -1,18 +1,26 @@
 """The dataset as a whole: its numbers, its VoID/DCAT description and its sitemap entries.
 
-Counting the whole graph takes a scan, so the numbers are worked out once per build (on first
-use) and kept until another build becomes current.
+Counting the whole graph takes a scan, so `kg build` counts it once (kg/stats.py) and the
+server reads the numbers from the build.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF
 
 from kg.namespaces import DCAT, DCTERMS, KG, PREFIXES, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD
+from kg.stats import (  # noqa: F401 - the web layer's names for them
+    KIND_PATTERNS,
+    STATS_FILE,
+    Stats,
+    count_stats,
+    count_value,
+    kind_pattern,
+)
 
 TITLE = "NCJRS Virtual Library knowledge graph"
 DESCRIPTION = (
@@ -28,18 +36,6 @@ VOCABULARIES = (str(DCTERMS), str(SCHEMA), str(KG), str(SKOS), str(PROV), str(RD
 SPDX = "http://spdx.org/rdf/terms#"
 IANA = "https://www.iana.org/assignments/media-types/"
 
-# Entity kinds, the pattern that finds them, and their label property (browse and counts).
-KIND_PATTERNS: dict[str, str] = {
-    "record": f"?s a <{DCTERMS.BibliographicResource}> ; <{SCHEMA.name}> ?label .",
-    "person": f"?s a <{SCHEMA.Person}> ; <{RDFS.label}> ?label .",
-    "organization": f"?s a <{SCHEMA.Organization}> ; <{RDFS.label}> ?label .",
-    "periodical": f"?s a <{SCHEMA.Periodical}> ; <{RDFS.label}> ?label .",
-    "grant": f"?s a <{SCHEMA.Grant}> ; <{RDFS.label}> ?label .",
-    "subject": "?s <{skos}inScheme> <{base}id/scheme/subjects> ; <{skos}prefLabel> ?label .",
-    "publication-type": (
-        "?s <{skos}inScheme> <{base}id/scheme/publication-types> ; <{skos}prefLabel> ?label ."
-    ),
-}
 KIND_TITLES = {
     "record": "Records",
     "person": "People",
@@ -63,120 +59,23 @@ KIND_NAMES = {
 }
 
 
-def kind_pattern(kind: str, base: str) -> str:
-    return KIND_PATTERNS[kind].replace("{skos}", str(SKOS)).replace("{base}", base)
-
-
-@dataclass(frozen=True)
-class Stats:
-    """What the home page, VoID and the sitemap need to know about one build."""
-
-    build: str
-    created: str
-    base: str
-    triples: int
-    kinds: dict[str, int]
-    years: list[tuple[str, int]]
-    undated: int
-    types: list[tuple[str, str, int]]  # (iri, label, records)
-    classes: list[tuple[str, int]]
-    properties: list[tuple[str, int]]
-    distinct_subjects: int
-    distinct_objects: int
-    examples: dict[str, str]  # kind -> one IRI
-
-    @property
-    def records(self) -> int:
-        return self.kinds.get("record", 0)
-
-    @property
-    def entities(self) -> int:
-        return sum(self.kinds.values())
-
-
-_cache: dict[str, Stats] = {}
-_lock = threading.Lock()
-
-
-def stats(store, manifest: dict) -> Stats:
-    """The numbers of the current build, counted once per build."""
+def stats(store, manifest: dict, *, build_dir=None) -> Stats:
+    """The numbers of the current build: counted by `kg build` into stats.json; counted here
+    (once per build) only for a build made before that file existed."""
     key = manifest.get("build", "")
     with _lock:
         if key not in _cache:
             _cache.clear()  # only the current build is ever asked for
-            _cache[key] = _count(store, manifest)
+            path = Path(build_dir) / STATS_FILE if build_dir else None
+            if path is not None and path.exists():
+                _cache[key] = Stats.from_json(path.read_text(encoding="utf-8"))
+            else:
+                _cache[key] = count_stats(store.select, manifest)
         return _cache[key]
 
 
-def _int(row: dict, name: str = "n") -> int:
-    term = row.get(name)
-    return int(term.value) if term is not None else 0
-
-
-def _count(store, manifest: dict) -> Stats:
-    base = manifest["base"]
-    kinds, examples = {}, {}
-    for kind in KIND_PATTERNS:
-        pattern = kind_pattern(kind, base)
-        kinds[kind] = _int(
-            store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {pattern} }}")[0]
-        )
-        rows = store.select(f"SELECT ?s WHERE {{ {pattern} }} LIMIT 1")  # any one will do
-        if rows:
-            examples[kind] = rows[0]["s"].value
-    years = [
-        (row["y"].value, _int(row))
-        for row in store.select(
-            f"""SELECT ?y (COUNT(DISTINCT ?s) AS ?n) WHERE {{
-                  ?s a <{DCTERMS.BibliographicResource}> ; <{SCHEMA.datePublished}> ?d .
-                  BIND(SUBSTR(STR(?d), 1, 4) AS ?y) }} GROUP BY ?y ORDER BY ?y"""
-        )
-    ]
-    types = [
-        (row["t"].value, row["label"].value, _int(row))
-        for row in store.select(
-            f"""SELECT ?t (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?s) AS ?n) WHERE {{
-                  ?s <{DCTERMS.type}> ?t . ?t <{SKOS.prefLabel}> ?l }}
-                GROUP BY ?t ORDER BY DESC(?n) ?label"""
-        )
-    ]
-    undated = _int(
-        store.select(
-            f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
-                  ?s a <{DCTERMS.BibliographicResource}> .
-                  FILTER NOT EXISTS {{ ?s <{SCHEMA.datePublished}> ?d }} }}"""
-        )[0]
-    )
-    classes = [
-        (row["c"].value, _int(row))
-        for row in store.select(
-            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
-        )
-    ]
-    properties = [
-        (row["p"].value, _int(row))
-        for row in store.select(
-            "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
-        )
-    ]
-    subjects = _int(store.select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")[0])
-    objects = _int(store.select("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }")[0])
-    triples = sum(n for _, n in properties)
-    return Stats(
-        build=manifest.get("build", ""),
-        created=manifest.get("created", ""),
-        base=base,
-        triples=triples,
-        kinds=kinds,
-        years=years,
-        undated=undated,
-        types=types,
-        classes=classes,
-        properties=properties,
-        distinct_subjects=subjects,
-        distinct_objects=objects,
-        examples=examples,
-    )
+_cache: dict[str, Stats] = {}
+_lock = threading.Lock()
 
 
 def void_graph(st: Stats, manifest: dict) -> Graph:
@@ -318,7 +217,8 @@ def browse(
         where.append(f'FILTER(STRSTARTS(LCASE(STR(?l)), "{initial}"))')
     body = " ".join(where)
     if total is None:
-        total = _int(store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}")[0])
+        count = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}"
+        total = count_value(store.select(count)[0])
     if kind == "record":
         head, order = "(MAX(STR(?d)) AS ?date)", "DESC(?date) LCASE(?label) ?s"
         if year == UNDATED:

@@ -212,7 +212,8 @@ def _render_html(desc: Description) -> str:
 @bp.get("/")
 def home():
     handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
+    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()},
+                       build_dir=handle.build.path)
     resp = respond(
         render_template(
             "home.html",
@@ -262,7 +263,8 @@ def _dataset_links() -> list[str]:
 @bp.get("/browse/")
 def browse_index():
     handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
+    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()},
+                       build_dir=handle.build.path)
     resp = respond(render_template("browse_index.html", st=st), HTML)
     return finish(
         resp, validator=f"browse|{handle.manifest.get('build')}", modified=None, vary_accept=False
@@ -279,7 +281,8 @@ def browse(kind: str):
     if kind not in dataset.KIND_PATTERNS:
         abort(404, description=f"Nothing to browse under {kind}.")
     handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()})
+    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()},
+                       build_dir=handle.build.path)
     year = initial = None
     facets: list[tuple[str, str, int | None]] = []  # (value, label, count)
     if kind == "record":

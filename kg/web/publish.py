@@ -233,7 +233,7 @@ def _rdf_document(
 def void():
     handle = graph()
     manifest = handle.manifest | {"base": graph_base()}
-    st = dataset.stats(handle.store, manifest)
+    st = dataset.stats(handle.store, manifest, build_dir=handle.build.path)
     triples = _from_rdflib(dataset.void_graph(st, manifest))
     return _rdf_document(
         triples,

@@ -1,0 +1,141 @@
+"""The numbers of a build: records and entities by kind, per year and type, VoID partitions.
+
+Counting needs scans of the whole graph (seconds on the full library), so `kg build` does it
+once, in the store it has just loaded, and writes stats.json beside the manifest; the server
+reads that file instead of counting on the first request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from kg.namespaces import DCTERMS, RDFS, SCHEMA, SKOS
+
+STATS_FILE = "stats.json"
+
+# Entity kinds, the pattern that finds them, and their label property (browse and counts).
+KIND_PATTERNS: dict[str, str] = {
+    "record": f"?s a <{DCTERMS.BibliographicResource}> ; <{SCHEMA.name}> ?label .",
+    "person": f"?s a <{SCHEMA.Person}> ; <{RDFS.label}> ?label .",
+    "organization": f"?s a <{SCHEMA.Organization}> ; <{RDFS.label}> ?label .",
+    "periodical": f"?s a <{SCHEMA.Periodical}> ; <{RDFS.label}> ?label .",
+    "grant": f"?s a <{SCHEMA.Grant}> ; <{RDFS.label}> ?label .",
+    "subject": "?s <{skos}inScheme> <{base}id/scheme/subjects> ; <{skos}prefLabel> ?label .",
+    "publication-type": (
+        "?s <{skos}inScheme> <{base}id/scheme/publication-types> ; <{skos}prefLabel> ?label ."
+    ),
+}
+
+
+def kind_pattern(kind: str, base: str) -> str:
+    return KIND_PATTERNS[kind].replace("{skos}", str(SKOS)).replace("{base}", base)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the home page, VoID and the sitemap need to know about one build."""
+
+    build: str
+    created: str
+    base: str
+    triples: int
+    kinds: dict[str, int]
+    years: list[tuple[str, int]]
+    undated: int
+    types: list[tuple[str, str, int]]  # (iri, label, records)
+    classes: list[tuple[str, int]]
+    properties: list[tuple[str, int]]
+    distinct_subjects: int
+    distinct_objects: int
+    examples: dict[str, str]  # kind -> one IRI
+
+    @property
+    def records(self) -> int:
+        return self.kinds.get("record", 0)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Stats:
+        data = json.loads(text)
+        for name in ("years", "types", "classes", "properties"):
+            data[name] = [tuple(item) for item in data[name]]
+        return cls(**data)
+
+    @property
+    def entities(self) -> int:
+        return sum(self.kinds.values())
+
+
+def count_value(row: dict, name: str = "n") -> int:
+    """The integer a COUNT(...) AS ?n row holds."""
+    term = row.get(name)
+    return int(term.value) if term is not None else 0
+
+
+def count_stats(select: Callable[[str], list[dict]], manifest: dict) -> Stats:
+    """Count the whole graph with SPARQL `select` (rows of pyoxigraph terms)."""
+    base = manifest["base"]
+    kinds, examples = {}, {}
+    for kind in KIND_PATTERNS:
+        pattern = kind_pattern(kind, base)
+        kinds[kind] = count_value(
+            select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {pattern} }}")[0]
+        )
+        rows = select(f"SELECT ?s WHERE {{ {pattern} }} LIMIT 1")  # any one will do
+        if rows:
+            examples[kind] = rows[0]["s"].value
+    years = [
+        (row["y"].value, count_value(row))
+        for row in select(
+            f"""SELECT ?y (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+                  ?s a <{DCTERMS.BibliographicResource}> ; <{SCHEMA.datePublished}> ?d .
+                  BIND(SUBSTR(STR(?d), 1, 4) AS ?y) }} GROUP BY ?y ORDER BY ?y"""
+        )
+    ]
+    types = [
+        (row["t"].value, row["label"].value, count_value(row))
+        for row in select(
+            f"""SELECT ?t (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+                  ?s <{DCTERMS.type}> ?t . ?t <{SKOS.prefLabel}> ?l }}
+                GROUP BY ?t ORDER BY DESC(?n) ?label"""
+        )
+    ]
+    undated = count_value(
+        select(
+            f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+                  ?s a <{DCTERMS.BibliographicResource}> .
+                  FILTER NOT EXISTS {{ ?s <{SCHEMA.datePublished}> ?d }} }}"""
+        )[0]
+    )
+    classes = [
+        (row["c"].value, count_value(row))
+        for row in select(
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
+        )
+    ]
+    properties = [
+        (row["p"].value, count_value(row))
+        for row in select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+    ]
+    subjects = count_value(select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")[0])
+    objects = count_value(select("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }")[0])
+    triples = sum(n for _, n in properties)
+    return Stats(
+        build=manifest.get("build", ""),
+        created=manifest.get("created", ""),
+        base=base,
+        triples=triples,
+        kinds=kinds,
+        years=years,
+        undated=undated,
+        types=types,
+        classes=classes,
+        properties=properties,
+        distinct_subjects=subjects,
+        distinct_objects=objects,
+        examples=examples,
+    )

@@ -356,7 +356,7 @@ def _sitemap_files() -> list[bytes]:
     key = (handle.manifest.get("build", ""), limit)
     with _sitemaps_lock:
         if key not in _sitemaps:
-            entries = dataset.sitemap_entries(handle.store)
+            entries = dataset.sitemap_entries(handle.build)
             chunks = [entries[i : i + limit] for i in range(0, len(entries), limit)] or [[]]
             _sitemaps.clear()
             _sitemaps[key] = [gzip.compress(_urlset(chunk), mtime=0) for chunk in chunks]

@@ -231,3 +231,29 @@ def test_a_change_is_dated_after_the_last_build_even_when_the_clock_says_otherwi
         build([inputs], settings=settings)
         assert states(settings)[CHANGED] == ("published", expected)
         assert current_build(settings.data_dir).manifest()["last_modified"] == expected
+
+
+def test_listing_etags_survive_a_rebuild_of_the_same_inputs(tmp_path):
+    """Home, VoID, sitemap, robots and the dumps listing are validated by the data's version,
+    not by the build: a rebuild of the same inputs must not make caches fetch them again."""
+    from kg.build import build
+    from kg.settings import Settings
+    from kg.web import create_app
+
+    from .conftest import SEEDS
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("ncj-118663.txt", "ncj-190553.txt"):
+        (folder / name).write_bytes((SEEDS / name).read_bytes())
+    settings = Settings.from_env(environ={}, data_dir=tmp_path / "d", progress=False, workers=1)
+    paths = ["/", "/.well-known/void", "/sitemap.xml", "/robots.txt", "/dumps/", "/browse/"]
+
+    def etags() -> dict[str, str]:
+        client = create_app(settings).test_client()
+        return {p: client.get(p, follow_redirects=True).headers.get("ETag") for p in paths}
+
+    build([folder], settings=settings)
+    first = etags()
+    build([folder], settings=settings)
+    assert etags() == first and all(first.values())

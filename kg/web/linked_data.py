@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from kg.changes import data_version
 from kg.formats import RDF_FORMATS, Format
 from kg.web import dataset, publish
 from kg.web.citation import (
@@ -235,7 +236,7 @@ def home():
     )
     return finish(
         resp,
-        validator=f"home|{handle.manifest.get('build')}",
+        validator=f"home|{data_version(handle.manifest)}",
         modified=None,
         vary_accept=False,
         links=_dataset_links(),
@@ -267,7 +268,7 @@ def browse_index():
                        build_dir=handle.build.path)
     resp = respond(render_template("browse_index.html", st=st), HTML)
     return finish(
-        resp, validator=f"browse|{handle.manifest.get('build')}", modified=None, vary_accept=False
+        resp, validator=f"browse|{data_version(handle.manifest)}", modified=None, vary_accept=False
     )
 
 
@@ -338,7 +339,7 @@ def browse(kind: str):
         links.append(link(f"{request.base_url}?page={page + 1}{qs}", "next"))
     return finish(
         resp,
-        validator=f"browse|{kind}|{page}|{chosen}|{handle.manifest.get('build')}",
+        validator=f"browse|{kind}|{page}|{chosen}|{data_version(handle.manifest)}",
         modified=None,
         vary_accept=False,
         links=links,

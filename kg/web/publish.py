@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape as xml_escape
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file
 
+from kg.changes import data_version
 from kg.formats import RDF_FORMATS, Format
 from kg.web import dataset
 from kg.web.negotiation import HTML, JSON, content_type, negotiate
@@ -82,7 +83,7 @@ def dumps():
         )
     return finish(
         resp,
-        validator=f"dumps|{handle.manifest.get('build')}|{choice.format.name}",
+        validator=f"dumps|{data_version(handle.manifest)}|{choice.format.name}",
         modified=None,
         vary_accept=choice.by in ("accept", "default"),
     )
@@ -239,7 +240,7 @@ def void():
         triples,
         title="Dataset description (VoID and DCAT)",
         intro="What this dataset holds, where to query and download it, and under what licence.",
-        validator=f"void|{handle.manifest.get('build')}",
+        validator=f"void|{data_version(handle.manifest)}",
     )
 
 
@@ -320,7 +321,7 @@ def sitemap():
     handle = graph()
     files = _sitemap_files()
     if len(files) == 1:
-        return _sitemap_response(files[0], f"sitemap|1|{handle.manifest.get('build')}")
+        return _sitemap_response(files[0], f"sitemap|1|{data_version(handle.manifest)}")
     lastmod = handle.manifest.get("last_modified") or handle.manifest.get("created")
     items = "".join(
         f"<sitemap><loc>{xml_escape(graph_base())}sitemap-{n}.xml</loc>"
@@ -329,7 +330,7 @@ def sitemap():
     )
     resp = _xml(f'<sitemapindex xmlns="{SITEMAP_NS}">\n{items}</sitemapindex>\n')
     return finish(
-        resp, validator=f"sitemap|{handle.manifest.get('build')}", modified=None, vary_accept=False
+        resp, validator=f"sitemap|{data_version(handle.manifest)}", modified=None, vary_accept=False
     )
 
 
@@ -338,7 +339,7 @@ def sitemap_file(n: int):
     files = _sitemap_files()
     if not 1 <= n <= len(files):
         abort(404, description=f"There is no sitemap file {n}.")
-    return _sitemap_response(files[n - 1], f"sitemap|{n}|{graph().manifest.get('build')}")
+    return _sitemap_response(files[n - 1], f"sitemap|{n}|{data_version(graph().manifest)}")
 
 
 _sitemaps: dict[tuple[str, int], list[bytes]] = {}
@@ -397,5 +398,5 @@ def robots():
     )
     resp = respond(body, "text/plain")
     return finish(
-        resp, validator=f"robots|{graph().manifest.get('build')}", modified=None, vary_accept=False
+        resp, validator=f"robots|{data_version(graph().manifest)}", modified=None, vary_accept=False
     )

@@ -94,22 +94,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         status = next((s for cls, s in status_for.items() if isinstance(exc, cls)), 500)
         return jsonify(error=str(exc)), status
 
-    for blueprint in _blueprints():
-        app.register_blueprint(blueprint)
+    # One blueprint per URL family, imported here so that kg.web can be imported first.
+    from kg.web import linked_data, oai, sparql
+
+    for module in (linked_data, sparql, oai):
+        app.register_blueprint(module.bp)
     return app
-
-
-def _blueprints():
-    """Blueprints that exist so far (each URL family in its own module)."""
-    import importlib
-
-    found = []
-    for name in ("linked_data", "sparql", "oai"):
-        try:
-            module = importlib.import_module(f"kg.web.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"kg.web.{name}":
-                raise
-            continue
-        found.append(module.bp)
-    return found

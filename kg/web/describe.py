@@ -79,6 +79,8 @@ class Description:
     total: int = 0  # pointers in all pages
     page: int = 1
     per_page: int = PER_PAGE
+    _index: dict = field(default_factory=dict, repr=False, compare=False)
+    _indexed: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def pages(self) -> int:
@@ -90,11 +92,14 @@ class Description:
         return self.value(self.iri, str(DCTERMS.modified))
 
     def objects(self, subject: str, predicate: str) -> list[ox.NamedNode | ox.Literal]:
-        return [
-            t.object
-            for t in self.triples
-            if t.subject.value == subject and t.predicate.value == predicate
-        ]
+        """Objects of (subject, predicate), from an index of the triples: pages and
+        citations ask hundreds of these per document (rebuilt when `triples` changes)."""
+        if self._indexed != (id(self.triples), len(self.triples)):
+            index: dict[tuple[str, str], list] = {}
+            for t in self.triples:
+                index.setdefault((t.subject.value, t.predicate.value), []).append(t.object)
+            self._index, self._indexed = index, (id(self.triples), len(self.triples))
+        return self._index.get((subject, predicate), [])
 
     def values(self, subject: str, predicate: str) -> list[str]:
         return sorted({o.value for o in self.objects(subject, predicate)})

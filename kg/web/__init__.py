@@ -24,6 +24,7 @@ from kg.store import (
     open_graph_store,
     require_current_build,
 )
+from kg.web import security
 
 
 class GraphHandle:
@@ -68,8 +69,10 @@ class GraphHandle:
 def create_app(settings: Settings | None = None) -> Flask:
     """The WSGI app serving the current build of settings.data_dir."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    # No app-wide /static route: the blueprints serve their own assets, nothing else is a file.
+    app = Flask(__name__, static_folder=None)
     app.config["KG_SETTINGS"] = settings
+    security.install(app)  # first: its checks run before anything reads the request
     handle = GraphHandle(settings)
     app.extensions["kg"] = handle
 

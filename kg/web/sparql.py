@@ -84,6 +84,9 @@ _FORMAT_WORDS = {
     },
 }
 
+# The parser's limits (see check_query): nesting depth, and terms and operators in a query.
+MAX_DEPTH = 32
+MAX_TERMS = 4000
 UPDATE_KEYWORDS = frozenset("INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH USING".split())
 READ_ONLY = "this endpoint is read-only"
 
@@ -133,6 +136,8 @@ class QueryScan:
     """What a query's keywords say about it, read without trusting comments or strings."""
 
     keywords: tuple[str, ...]
+    depth: int = 0  # deepest nesting of { ( [ and runs of !
+    terms: int = 0  # tokens and operators: the length of the query as the parser sees it
 
     @property
     def update(self) -> str | None:
@@ -154,10 +159,47 @@ def scan_query(text: str) -> QueryScan:
     """
     text = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
     words = []
+    nesting = _Nesting()
+    pos = 0
     for match in _TOKENS.finditer(text):
+        nesting.feed(text[pos : match.start()])
+        pos = match.end()
+        if match.lastgroup == "comment":
+            continue
+        nesting.term()
         if match.lastgroup == "word":
             words.append(match.group().upper())
-    return QueryScan(tuple(words))
+    nesting.feed(text[pos:])
+    return QueryScan(tuple(words), depth=nesting.deepest, terms=nesting.terms)
+
+
+class _Nesting:
+    """Brackets and operators between the tokens: how deep and how long the parse would go."""
+
+    OPEN, CLOSE = "{([", "})]"
+    # What lies between the tokens: numbers, two-character operators, single characters.
+    PIECES = re.compile(r"[0-9][0-9.eE]*|&&|\|\||[<>!]=|\^\^|\S")
+
+    def __init__(self) -> None:
+        self.depth = self.deepest = self.terms = self.negations = 0
+
+    def term(self) -> None:
+        self.terms += 1
+        self.negations = 0
+
+    def feed(self, gap: str) -> None:
+        for piece in self.PIECES.findall(gap):
+            if piece == "!":  # `!!!x` nests like brackets in the parser
+                self.negations += 1
+                self.terms += 1
+                self.deepest = max(self.deepest, self.depth + self.negations)
+                continue
+            self.term()
+            if piece in self.OPEN:
+                self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
+            elif piece in self.CLOSE:
+                self.depth = max(0, self.depth - 1)
 
 
 def check_query(text: str) -> str:
@@ -168,6 +210,20 @@ def check_query(text: str) -> str:
     if not text.strip():
         raise QueryError("empty query: send a SPARQL query in the `query` parameter")
     scan = scan_query(text)
+    # Oxigraph's parser recurses: past a few thousand levels (braces, `!`, long operator
+    # chains) it overflows the stack and takes the server down, and nested blank nodes or
+    # collections take time exponential in their depth (100 levels: a second; 200: twelve).
+    # Both are refused before the parser sees them; real queries are far inside these limits.
+    if scan.depth > MAX_DEPTH:
+        raise QueryError(
+            f"query refused: it nests {scan.depth} levels deep (brackets, braces, `!`); "
+            f"this endpoint parses at most {MAX_DEPTH}"
+        )
+    if scan.terms > MAX_TERMS:
+        raise QueryError(
+            f"query refused: it has {scan.terms} terms and operators; this endpoint parses at "
+            f"most {MAX_TERMS} (split a long VALUES list into several queries)"
+        )
     if scan.update:
         raise QueryError(f"SPARQL Update ({scan.update}) is refused: {READ_ONLY}")
     if scan.service:

@@ -206,7 +206,8 @@ def gzip_body(resp: Response) -> Response:
 def error_response(exc: HTTPException):
     """Errors as a page for browsers, as one line of text for everyone else."""
     wants_html = request.accept_mimetypes.best_match(["text/plain", "text/html"]) == "text/html"
-    headers = {}
+    # The error's own headers: Allow on a 405 (RFC 9110 15.5.6), Content-Range on a 416 (15.5.17).
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     if exc.code == 406:
         headers["Vary"] = "Accept"
     if wants_html and request.method != "OPTIONS":

@@ -35,7 +35,7 @@ def install(app: Flask) -> None:
     # Routes outside a blueprint (and URLs no route matches) get the same error pages as the
     # linked-data routes; a blueprint's own handler still wins for its routes.
     app.context_processor(template_helpers)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, error_response)
     app.register_error_handler(InternalServerError, _internal_error)
 
 
@@ -102,18 +102,16 @@ def security_headers(resp: Response) -> Response:
     return resp
 
 
-def _http_error(exc: HTTPException):
-    resp = error_response(exc)
-    if getattr(exc, "valid_methods", None):  # RFC 9110 15.5.6: a 405 names what is allowed
-        resp.headers["Allow"] = ", ".join(exc.valid_methods)
-    return resp
-
-
 def _internal_error(exc: InternalServerError):
     # The traceback goes to the log (Flask logs it before calling us), never to the client.
-    return error_response(
-        InternalServerError(
-            description="The server failed on this request. It has been logged; please try "
-            "again later."
-        )
+    plain = InternalServerError(
+        description="The server failed on this request. It has been logged; please try again "
+        "later."
     )
+    try:
+        return error_response(plain)
+    except Exception:  # the error page reads the graph too: when that is what failed, text
+        return Response(
+            f"500 {plain.name}: {plain.description}\n", 500,
+            content_type="text/plain; charset=utf-8",
+        )

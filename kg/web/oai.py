@@ -83,6 +83,10 @@ VERBS = {
 }
 
 
+# Characters outside XML 1.0's Char production (XML 1.0 section 2.2): no document can hold them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def parse_request(params) -> tuple[str, dict[str, str]]:
     """The verb and its arguments, or badVerb / badArgument (section 3.6)."""
     verbs = params.getlist("verb")
@@ -106,6 +110,8 @@ def parse_request(params) -> tuple[str, dict[str, str]]:
         values = params.getlist(key)
         if len(values) > 1:
             raise OAIError("badArgument", f"the argument {key!r} is repeated")
+        if _NOT_XML.search(values[0]):  # it would be echoed in <request> (section 3.2)
+            raise OAIError("badArgument", f"the argument {key!r} holds a character XML forbids")
         args[key] = values[0]
     if "resumptionToken" in args:
         if len(args) > 1:

@@ -124,6 +124,7 @@ def serve(data_dir, host, port, threads, store) -> None:
     from waitress import serve as waitress_serve
 
     from kg.web import create_app
+    from kg.web.security import MAX_BODY_BYTES
 
     try:
         settings = Settings.from_env(data_dir=data_dir, store=store)
@@ -132,7 +133,9 @@ def serve(data_dir, host, port, threads, store) -> None:
         _fail(exc)
     click.echo(f"serving {settings.data_dir} on http://{host}:{port}/ (base {settings.base})")
     waitress_serve(app, host=host, port=port, threads=threads, ident="kg",
-                   clear_untrusted_proxy_headers=True)
+                   clear_untrusted_proxy_headers=True,
+                   # waitress buffers a chunked body whole before the app sees it: cap it
+                   max_request_body_size=MAX_BODY_BYTES)
 
 
 @main.command(help="Run a read-only SPARQL query against a built graph.")

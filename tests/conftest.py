@@ -80,3 +80,80 @@ def live_server(web_graph):
     yield web_graph.base
     server.shutdown()
     thread.join(timeout=5)
+
+
+class ServeProcess:
+    """`kg serve` (waitress) in a child process on a free 127.0.0.1 port: a crash of the server
+    shows as a dead process and refused connections, not as a crash of the test run."""
+
+    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None,
+                 threads: int = 8) -> None:
+        import os
+        import socket
+        import subprocess
+        import sys
+        import tempfile
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}/"
+        self.log = tempfile.TemporaryFile()  # a pipe nobody reads would block the server
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "serve", "--data", str(data_dir),
+             "--port", str(self.port), "--threads", str(threads)],
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> ServeProcess:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"kg serve exited: {self.stderr()[-2000:]}") from None
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stderr(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture()
+def kg_serve():
+    """Start `kg serve` processes on built data folders; every one is stopped after the test."""
+    started: list[ServeProcess] = []
+
+    def start(data_dir: Path, **options) -> ServeProcess:
+        server = ServeProcess(data_dir, **options)
+        started.append(server)
+        return server.wait_ready()
+
+    yield start
+    for server in started:
+        server.stop()

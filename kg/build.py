@@ -338,8 +338,12 @@ def _view_from_json(data: dict) -> EntityView:
 
 @contextmanager
 def _build_lock(data_dir: Path) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / ".build.lock", "w") as lock:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock_file = open(data_dir / ".build.lock", "w")  # closed by the `with` below
+    except OSError as exc:
+        raise _write_error(exc, data_dir) from exc
+    with lock_file as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -843,10 +847,25 @@ def build(
             work.manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             final = publish_build(data_dir, work, build_id)
             summary.build_dir = str(final.path)
+        except (OSError, sqlite3.Error) as exc:  # a full disk, a folder that went read-only
+            shutil.rmtree(work.path, ignore_errors=True)
+            raise _write_error(exc, data_dir) from exc
         except BaseException:
             shutil.rmtree(work.path, ignore_errors=True)
             raise
     return summary
+
+
+def _write_error(exc: OSError | sqlite3.Error, data_dir: Path) -> StoreError:
+    """One clear line for a build that could not be written; the previous build stays current."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        if exc.filename:
+            reason += f": {exc.filename}"
+    else:
+        reason = str(exc)
+    return StoreError(f"cannot write the build ({reason}); the previous build, if any, is still "
+                      f"the one served", file=str(data_dir))
 
 
 def _select(store: ox.Store, sparql: str) -> list[dict]:

@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import json
 import multiprocessing
+import re
 import secrets
 import shutil
 import sqlite3
@@ -157,6 +158,28 @@ def page_key(url: str | None) -> str | None:
     if "/abstracts/" in path or "/publications/" in path:
         return path.rsplit("/", 1)[-1].casefold() or None
     return None
+
+
+def same_page_record(capture: Record, candidates: list[tuple[str, Record]]) -> str | None:
+    """The NCJ number a capture without one belongs to, among the captures of the same page.
+
+    Page slugs are unique on the site, but a slug is cut to a few words and a capture may come
+    from another copy of the site, so the page alone is not proof: the titles must agree (or one
+    was only taken from the URL) and so must the annotations where both have one (one may be
+    cut short). Exactly one record must qualify.
+    """
+
+    def norm(text: str | None) -> str:
+        return " ".join(re.sub(r"\W+", " ", (text or "").casefold()).split())
+
+    def agree(a: Record, b: Record) -> bool:
+        titles = a.title_from_url or b.title_from_url or norm(a.title) == norm(b.title)
+        x, y = norm(a.annotation), norm(b.annotation)
+        annotations = not x or not y or x.startswith(y) or y.startswith(x)
+        return titles and annotations
+
+    keys = {key for key, other in candidates if agree(capture, other)}
+    return keys.pop() if len(keys) == 1 else None
 
 
 def _read_file(path: str) -> list[tuple[str, str | None, str | None, dict | None]]:
@@ -462,14 +485,21 @@ def run_pipeline(
                 spool.execute("INSERT INTO captures VALUES (?, ?, ?, ?)",
                               (key, seq, record_json, page))
         summary.captures = seq
-        # A capture without an NCJ number joins the record whose capture of the same page has one.
+        # A capture without an NCJ number joins the record whose capture of the same page has
+        # one, when the two agree (see same_page_record).
         spool.execute("CREATE INDEX captures_page ON captures (page)")
-        spool.execute(
-            "UPDATE captures SET key = (SELECT min(c.key) FROM captures c WHERE c.page = "
-            "captures.page AND c.key NOT LIKE 'x%') WHERE key LIKE 'x%' AND page IS NOT NULL "
-            "AND EXISTS (SELECT 1 FROM captures c WHERE c.page = captures.page "
-            "AND c.key NOT LIKE 'x%')"
-        )
+        joins = []
+        for seq, page, record_json in spool.execute(
+            "SELECT seq, page, json FROM captures WHERE key LIKE 'x%' AND page IS NOT NULL"
+        ):
+            others = spool.execute(
+                "SELECT key, json FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,)
+            ).fetchall()
+            key = same_page_record(Record.from_json(record_json),
+                                   [(k, Record.from_json(j)) for k, j in others])
+            if key:
+                joins.append((key, seq))
+        spool.executemany("UPDATE captures SET key = ? WHERE seq = ?", joins)
         spool.execute("CREATE INDEX captures_key ON captures (key, seq)")
         spool.commit()
 

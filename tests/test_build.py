@@ -15,6 +15,7 @@ from rdflib.compare import isomorphic
 
 from kg import build as build_module
 from kg.build import build
+from kg.errors import StoreError
 from kg.namespaces import DCTERMS, KG, SCHEMA, XSD
 from kg.settings import Settings
 
@@ -183,7 +184,7 @@ def test_a_failed_build_leaves_the_previous_one_current(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(build_module, "write_dumps", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(StoreError, match="No space left on device"):
         build([folder], settings=settings)
     assert (settings.data_dir / "current").resolve() == before
     assert [p.name for p in (settings.data_dir / "builds").iterdir()] == [before.name]
@@ -257,3 +258,20 @@ def test_the_server_reads_the_counts_and_does_not_count(seed_build, monkeypatch)
     home = client.get("/")
     assert home.status_code == 200 and b"56" in home.data
     assert client.get("/.well-known/void", headers={"Accept": "text/turtle"}).status_code == 200
+
+
+def test_a_capture_without_ncj_joins_its_page_only_when_it_agrees(tmp_path):
+    """The lossy 100895 capture (no NCJ number) joins the labelled one of the same page; a
+    capture of another record whose slug was cut to the same words does not."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("ncj-100895.txt", "ncj-100895-lossy.txt"):
+        shutil.copy(SEEDS / name, folder / name)
+    lossy = (SEEDS / "ncj-100895-lossy.txt").read_text(encoding="utf-8")
+    other = lossy.replace("Penal Code Citations - Sentencing in 18 American Felony Courts, "
+                          "1983-1984", "Penal Code Citations - Sentencing in 18 American Felony "
+                          "Courts, 1985-1986: A Follow-up")
+    other = other.replace("This manual contains", "This second manual describes")
+    (folder / "other.txt").write_text(other, encoding="utf-8")
+    summary = build([folder], settings=settings_for(tmp_path))
+    assert summary.records == 2 and summary.published == 2 and summary.conflicts == 0

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test lint build serve clean browser
+.PHONY: run test lint build serve clean browser load-tools load
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,20 @@ build: $(BIN)/kg
 serve: $(BIN)/kg
 	$(BIN)/kg serve --port $(PORT)
 
-test: browser $(BIN)/kg
+test: browser load-tools $(BIN)/kg
 	$(BIN)/pytest
 
 # Debian's Chromium for the browser tests (tests/test_web_browser.py), installed only when missing.
 browser:
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+# wrk, the load generator of tests/test_load.py and bench/load.py, from Debian's packages.
+load-tools:
+	@command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+
+# The long load test (50,000 records, 32 connections, two minutes): figures in docs/load.md.
+load: load-tools $(BIN)/kg
+	$(BIN)/python bench/load.py --records 50000 --duration 120
 
 lint: $(BIN)/kg
 	$(BIN)/ruff check kg tests server.py bench

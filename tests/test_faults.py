@@ -51,8 +51,21 @@ build(sys.argv[3:], settings=settings, observer=lambda stage: print(stage, flush
 def corpus(tmp_path_factory) -> Path:
     """600 synthetic records: a build of them takes a few seconds, long enough to kill."""
     out = tmp_path_factory.mktemp("fault-corpus")
-    subprocess.run([sys.executable, "-m", "kg.cli", "synth", "--records", "600", "--out",
-                    str(out), "--overwrite"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "synth",
+            "--records",
+            "600",
+            "--out",
+            str(out),
+            "--overwrite",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -61,8 +74,9 @@ def new_inputs(corpus: Path) -> list[str]:
 
 
 def first_build(data_dir: Path, corpus: Path) -> dict:
-    settings = Settings.from_env(environ={}, base=BASE, data_dir=data_dir, progress=False,
-                                 workers=2)
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=data_dir, progress=False, workers=2
+    )
     build([corpus], settings=settings)
     return current_build(data_dir).manifest()
 
@@ -130,8 +144,9 @@ def assert_intact(data_dir: Path, manifest: dict, server, *, new_record: int = 4
     sums = (build_dir.dumps / "SHA256SUMS").read_text(encoding="utf-8").split("\n")
     for line in filter(None, sums):
         digest, name = line.split()
-        assert hashlib.sha256((build_dir.dumps / name.lstrip("*")).read_bytes()).hexdigest() \
-            == digest, name
+        assert (
+            hashlib.sha256((build_dir.dumps / name.lstrip("*")).read_bytes()).hexdigest() == digest
+        ), name
     deadline = time.monotonic() + 5  # the server looks at `current` at most once a second
     while True:
         status, body = get(server.base, "health")
@@ -154,9 +169,23 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 def run_build_command(data_dir: Path, inputs: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "kg.cli", "build", *inputs, "--out", str(data_dir),
-         "--base", BASE, "--workers", "2", "--no-progress"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "build",
+            *inputs,
+            "--out",
+            str(data_dir),
+            "--base",
+            BASE,
+            "--workers",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -184,7 +213,9 @@ def test_sigkill_at_every_stage_leaves_the_previous_build_serving(tmp_path, corp
     for stage in STAGES:
         proc = subprocess.Popen(
             [sys.executable, "-c", DRIVER, BASE, str(data_dir), *new_inputs(corpus)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
             start_new_session=True,
         )
         for line in proc.stdout:
@@ -228,9 +259,23 @@ def test_kg_build_killed_after_random_delays_never_harms_the_served_graph(
     full = time.monotonic() - started
     for delay in sorted(rng.uniform(0.2, full) for _ in range(3)):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "build", *new_inputs(corpus), "--out",
-             str(data_dir), "--base", BASE, "--workers", "2", "--no-progress"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "kg.cli",
+                "build",
+                *new_inputs(corpus),
+                "--out",
+                str(data_dir),
+                "--base",
+                BASE,
+                "--workers",
+                "2",
+                "--no-progress",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         time.sleep(delay)
         if proc.poll() is not None:
@@ -250,7 +295,10 @@ def test_killing_only_the_parent_lets_the_next_build_run(tmp_path, corpus):
     old = first_build(data_dir, corpus)
     proc = subprocess.Popen(
         [sys.executable, "-c", DRIVER, BASE, str(data_dir), *new_inputs(corpus)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
     )
     for line in proc.stdout:
         if line.strip() == "read":
@@ -280,8 +328,11 @@ def tmpfs(path: Path, *, size: str):
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
@@ -303,8 +354,9 @@ def test_full_disk_is_a_clear_error_and_the_previous_build_serves_on(tmp_path, c
     """A real full disk: a 3 MB tmpfs holds the seeds' build but not the corpus' (about 18 MB)."""
     data_dir = tmp_path / "small"
     with tmpfs(data_dir, size="3m"):
-        settings = Settings.from_env(environ={}, base=BASE, data_dir=data_dir, progress=False,
-                                     workers=2)
+        settings = Settings.from_env(
+            environ={}, base=BASE, data_dir=data_dir, progress=False, workers=2
+        )
         build([ROOT / "seeds"], settings=settings)
         old = current_build(data_dir).manifest()
         server = kg_serve(data_dir)
@@ -352,8 +404,9 @@ def test_enospc_while_writing_the_dumps_leaves_nothing_behind(tmp_path, monkeypa
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(data_dir / "dumps"))
 
     monkeypatch.setattr(kg.build, "write_dumps", full)
-    settings = Settings.from_env(environ={}, base=BASE, data_dir=data_dir, progress=False,
-                                 workers=2)
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=data_dir, progress=False, workers=2
+    )
     with pytest.raises(StoreError, match="No space left on device"):
         build(new_inputs(corpus), settings=settings)
     assert current_build(data_dir).manifest() == old

@@ -56,9 +56,7 @@ def client(app):
 @pytest.fixture()
 def live(web_graph, kg_serve):
     """`kg serve` on the web graph, with a short query timeout and a small result limit."""
-    return kg_serve(
-        web_graph.data_dir, env={"KG_QUERY_TIMEOUT": "1.5", "KG_RESULT_LIMIT": "1000"}
-    )
+    return kg_serve(web_graph.data_dir, env={"KG_QUERY_TIMEOUT": "1.5", "KG_RESULT_LIMIT": "1000"})
 
 
 class Raw:
@@ -72,8 +70,15 @@ class Raw:
         return self.body.decode("utf-8", "replace")
 
 
-def raw(server, target: bytes | str, *, method: str = "GET", headers: dict | None = None,
-        body: bytes = b"", timeout: float = 30.0) -> Raw:
+def raw(
+    server,
+    target: bytes | str,
+    *,
+    method: str = "GET",
+    headers: dict | None = None,
+    body: bytes = b"",
+    timeout: float = 30.0,
+) -> Raw:
     if isinstance(target, str):
         target = target.encode("ascii")
     lines = [method.encode() + b" " + target + b" HTTP/1.0", b"Host: 127.0.0.1"]
@@ -124,12 +129,40 @@ def assert_no_secret(body: bytes, where: str) -> None:
 
 # -- nothing but the published data ------------------------------------------------------------
 
-NAMED = ("/doc/record/", "/id/record/", "/doc/person/", "/dumps/", "/reports/", "/assets/",
-         "/sparql-static/", "/static/", "/browse/", "/")
-CLIMBS = ("../", "..%2f", "%2e%2e/", "%2e%2e%2f", "..%252f", "..%5c", "..\\", "....//",
-          "%c0%ae%c0%ae/", ".%2e/")
-TARGETS = ("manifest.json", "state.sqlite", "store/CURRENT", "kg/build.py", "etc/passwd",
-           ".git/config", "pyproject.toml", "kg/web/templates/base.html")
+NAMED = (
+    "/doc/record/",
+    "/id/record/",
+    "/doc/person/",
+    "/dumps/",
+    "/reports/",
+    "/assets/",
+    "/sparql-static/",
+    "/static/",
+    "/browse/",
+    "/",
+)
+CLIMBS = (
+    "../",
+    "..%2f",
+    "%2e%2e/",
+    "%2e%2e%2f",
+    "..%252f",
+    "..%5c",
+    "..\\",
+    "....//",
+    "%c0%ae%c0%ae/",
+    ".%2e/",
+)
+TARGETS = (
+    "manifest.json",
+    "state.sqlite",
+    "store/CURRENT",
+    "kg/build.py",
+    "etc/passwd",
+    ".git/config",
+    "pyproject.toml",
+    "kg/web/templates/base.html",
+)
 
 
 @pytest.mark.live
@@ -154,13 +187,31 @@ def test_path_traversal_never_reaches_a_file_that_is_not_published(live):
 @pytest.mark.parametrize(
     "path",
     [
-        "/.git/config", "/.git/HEAD", "/pyproject.toml", "/server.py", "/kg/build.py",
-        "/kg/web/templates/base.html", "/tests/conftest.py", "/current/manifest.json",
-        "/builds/", "/state.sqlite", "/manifest.json", "/store/CURRENT", "/.build.lock",
-        "/dumps/manifest.json", "/dumps/state.sqlite", "/dumps/graph.nt", "/reports/state.sqlite",
-        "/reports/manifest.json", "/assets//etc/passwd", "/assets/%2fetc%2fpasswd",
-        "/dumps/%2fetc%2fpasswd", "/static/kg.css", "/context.jsonld/../manifest.json",
-        "//etc/passwd", "/doc/record/%2e%2e/%2e%2e/state.sqlite",
+        "/.git/config",
+        "/.git/HEAD",
+        "/pyproject.toml",
+        "/server.py",
+        "/kg/build.py",
+        "/kg/web/templates/base.html",
+        "/tests/conftest.py",
+        "/current/manifest.json",
+        "/builds/",
+        "/state.sqlite",
+        "/manifest.json",
+        "/store/CURRENT",
+        "/.build.lock",
+        "/dumps/manifest.json",
+        "/dumps/state.sqlite",
+        "/dumps/graph.nt",
+        "/reports/state.sqlite",
+        "/reports/manifest.json",
+        "/assets//etc/passwd",
+        "/assets/%2fetc%2fpasswd",
+        "/dumps/%2fetc%2fpasswd",
+        "/static/kg.css",
+        "/context.jsonld/../manifest.json",
+        "//etc/passwd",
+        "/doc/record/%2e%2e/%2e%2e/state.sqlite",
     ],
 )
 def test_private_files_are_not_reachable(live, path):
@@ -193,9 +244,16 @@ def test_over_long_urls_are_414_and_say_to_post(live):
     resp = raw(live, "/sparql?" + urlencode({"query": query}))
     assert resp.status == 414 and "POST" in resp.text, resp.text
     # The same query by POST is answered.
-    resp = raw(live, "/sparql", method="POST", body=query.encode(),
-               headers={"Content-Type": "application/sparql-query",
-                        "Accept": "application/sparql-results+json"})
+    resp = raw(
+        live,
+        "/sparql",
+        method="POST",
+        body=query.encode(),
+        headers={
+            "Content-Type": "application/sparql-query",
+            "Accept": "application/sparql-results+json",
+        },
+    )
     assert resp.status == 200, resp.text
     assert json.loads(resp.body)["results"]["bindings"] == []
 
@@ -203,8 +261,12 @@ def test_over_long_urls_are_414_and_say_to_post(live):
 @pytest.mark.live
 @pytest.mark.parametrize(
     ("path", "content_type"),
-    [("/sparql", "application/sparql-query"), ("/sparql", "application/x-www-form-urlencoded"),
-     ("/oai", "application/x-www-form-urlencoded"), ("/doc/record/241675", "text/plain")],
+    [
+        ("/sparql", "application/sparql-query"),
+        ("/sparql", "application/x-www-form-urlencoded"),
+        ("/oai", "application/x-www-form-urlencoded"),
+        ("/doc/record/241675", "text/plain"),
+    ],
 )
 def test_over_long_bodies_are_413(live, path, content_type):
     body = b"query=" + b"A" * (MAX_BODY_BYTES + 1)
@@ -218,8 +280,11 @@ def test_over_long_bodies_are_413(live, path, content_type):
 
 def test_the_app_refuses_long_bodies_under_any_wsgi_server(client):
     for path in ("/sparql", "/oai"):
-        resp = client.post(path, data=b"query=" + b"A" * MAX_BODY_BYTES,
-                           content_type="application/x-www-form-urlencoded")
+        resp = client.post(
+            path,
+            data=b"query=" + b"A" * MAX_BODY_BYTES,
+            content_type="application/x-www-form-urlencoded",
+        )
         assert resp.status_code == 413 and b"at most 262144" in resp.data, resp.data
 
 
@@ -230,9 +295,11 @@ def test_a_chunked_body_is_cut_at_the_limit(live):
     chunk = b"A" * 8192
     pieces = [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * (MAX_BODY_BYTES // len(chunk) + 4)
     with socket.create_connection(("127.0.0.1", live.port), timeout=30) as sock:
-        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                     b"Content-Type: application/sparql-query\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: application/sparql-query\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
         send_body(sock, [*pieces, b"0\r\n\r\n"])
         answer = b"".join(read_all(sock))
     assert answer.split(b"\r\n", 1)[0].split()[1] == b"413", answer[:300]
@@ -253,9 +320,17 @@ BAD_ACCEPT = [
     "*/html",
     ",",
 ]
-NEGOTIATED = [f"/doc/record/{ARTICLE}", f"/id/record/{ARTICLE}", "/sparql?query=ASK%7B%7D",
-              "/dumps/", "/.well-known/void", "/ontology", "/reports/validation", "/",
-              "/oai?verb=Identify"]
+NEGOTIATED = [
+    f"/doc/record/{ARTICLE}",
+    f"/id/record/{ARTICLE}",
+    "/sparql?query=ASK%7B%7D",
+    "/dumps/",
+    "/.well-known/void",
+    "/ontology",
+    "/reports/validation",
+    "/",
+    "/oai?verb=Identify",
+]
 
 
 @pytest.mark.parametrize("accept", BAD_ACCEPT)
@@ -269,8 +344,17 @@ def test_malformed_accept_is_answered_or_406_naming_the_types(client, accept):
 
 @pytest.mark.parametrize(
     "value",
-    ["bytes=abc", "bytes=5-1", "bytes=99999999999999999999-", "items=0-1", "bytes=-0",
-     "bytes=0-0," + ",".join(f"{i}-{i}" for i in range(1, 3000)), "bytes", "=", "bytes=1-2-3"],
+    [
+        "bytes=abc",
+        "bytes=5-1",
+        "bytes=99999999999999999999-",
+        "items=0-1",
+        "bytes=-0",
+        "bytes=0-0," + ",".join(f"{i}-{i}" for i in range(1, 3000)),
+        "bytes",
+        "=",
+        "bytes=1-2-3",
+    ],
 )
 def test_malformed_range_is_ignored_or_416(client, value):
     """RFC 9110 14.2: a server MAY ignore or reject an invalid Range; it never fails on one."""
@@ -293,9 +377,17 @@ def test_a_good_range_still_works(client):
 
 @pytest.mark.parametrize(
     "headers",
-    [{"If-None-Match": "\x7f\xff"}, {"If-Modified-Since": "garbage"}, {"If-Range": "x"},
-     {"Accept-Encoding": "gzip;q=zz"}, {"Accept-Language": ";;;"}, {"Content-Type": "x/y; a=\""},
-     {"Origin": "null"}, {"X-Forwarded-For": "1.2.3.4, <script>"}, {"Cookie": "a" * 4000}],
+    [
+        {"If-None-Match": "\x7f\xff"},
+        {"If-Modified-Since": "garbage"},
+        {"If-Range": "x"},
+        {"Accept-Encoding": "gzip;q=zz"},
+        {"Accept-Language": ";;;"},
+        {"Content-Type": 'x/y; a="'},
+        {"Origin": "null"},
+        {"X-Forwarded-For": "1.2.3.4, <script>"},
+        {"Cookie": "a" * 4000},
+    ],
 )
 def test_odd_headers_are_ignored(client, headers):
     for path in (f"/doc/record/{ARTICLE}", "/dumps/kg.nt.gz", "/", "/oai?verb=Identify"):
@@ -354,12 +446,11 @@ def test_raw_non_utf8_bytes_in_the_request_line_are_400(live):
         assert "not UTF-8" in resp.text or "Bad URI" in resp.text, resp.text  # ours, or waitress'
 
 
-
 @pytest.mark.live
 @pytest.mark.parametrize(
     ("path", "content_type", "body"),
     [
-        ("/sparql", "application/sparql-query", b"ASK { ?s ?p \"\xff\" }"),
+        ("/sparql", "application/sparql-query", b'ASK { ?s ?p "\xff" }'),
         ("/sparql", "application/x-www-form-urlencoded", b"query=ASK%7B%7D%ff"),
         ("/sparql", "application/x-www-form-urlencoded", b"query=ASK\xff"),
         ("/oai", "application/x-www-form-urlencoded", b"verb=Identify&x=%c3"),
@@ -403,7 +494,7 @@ def test_markup_in_urls_is_inert_in_error_pages(client):
     """A 404 page repeats the key it could not find: as text, never as markup."""
     for path in (
         "/doc/record/" + quote('<script>alert("x")</script>', safe=""),
-        "/id/person/" + quote("\"><img src=x onerror=alert(1)>", safe=""),
+        "/id/person/" + quote('"><img src=x onerror=alert(1)>', safe=""),
         "/dumps/" + quote("<svg onload=alert(1)>", safe=""),
     ):
         resp = client.get(path, headers={"Accept": "text/html"})
@@ -435,8 +526,10 @@ ABUSE = {
     "load": ("LOAD <http://127.0.0.1:9/x.ttl>", "read-only"),
     "drop": ("DROP ALL", "read-only"),
     "service": ("SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE"),
-    "escaped service": ("SELECT * { \\u0053ERVICE <http://127.0.0.1:9/s> { ?s ?p ?o } }",
-                        "SERVICE"),
+    "escaped service": (
+        "SELECT * { \\u0053ERVICE <http://127.0.0.1:9/s> { ?s ?p ?o } }",
+        "SERVICE",
+    ),
     "deep braces": ("SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000, "nests"),
     "deep negation": ("ASK { FILTER(" + "!" * 20000 + "true) }", "nests"),
     "deep parentheses": ("ASK { FILTER(" + "(" * 8000 + "1" + ")" * 8000 + ") }", "nests"),
@@ -450,8 +543,14 @@ ABUSE = {
 
 def ask_time(server) -> float:
     started = time.monotonic()
-    resp = raw(server, "/sparql", method="POST", body=b"ASK { ?s ?p ?o }",
-               headers={"Content-Type": "application/sparql-query"}, timeout=10)
+    resp = raw(
+        server,
+        "/sparql",
+        method="POST",
+        body=b"ASK { ?s ?p ?o }",
+        headers={"Content-Type": "application/sparql-query"},
+        timeout=10,
+    )
     assert resp.status == 200 and b"true" in resp.body, resp.text
     return time.monotonic() - started
 
@@ -465,9 +564,16 @@ def test_sparql_abuse_is_refused_or_cut_and_the_worker_is_free_afterwards(live):
     assert ask_time(live) < 5  # warm: a query worker is up
     for name, (query, expect) in ABUSE.items():
         started = time.monotonic()
-        resp = raw(live, "/sparql", method="POST", body=query.encode(),
-                   headers={"Content-Type": "application/sparql-query",
-                            "Accept": "application/sparql-results+json"})
+        resp = raw(
+            live,
+            "/sparql",
+            method="POST",
+            body=query.encode(),
+            headers={
+                "Content-Type": "application/sparql-query",
+                "Accept": "application/sparql-results+json",
+            },
+        )
         took = time.monotonic() - started
         assert live.alive(), f"{name}: the server died\n{live.stderr()[-2000:]}"
         assert 400 <= resp.status < 500, (name, resp.status, resp.text[:300])
@@ -477,8 +583,13 @@ def test_sparql_abuse_is_refused_or_cut_and_the_worker_is_free_afterwards(live):
     # The messages name the limits.
     deep = raw(live, "/sparql?" + urlencode({"query": "ASK " + "{" * 40 + "}" * 40}))
     assert deep.status == 400 and f"at most {MAX_DEPTH}" in deep.text, deep.text
-    long = raw(live, "/sparql", method="POST", body=ABUSE["long chain"][0].encode(),
-               headers={"Content-Type": "application/sparql-query"})
+    long = raw(
+        live,
+        "/sparql",
+        method="POST",
+        body=ABUSE["long chain"][0].encode(),
+        headers={"Content-Type": "application/sparql-query"},
+    )
     assert long.status == 400 and f"at most {MAX_TERMS}" in long.text, long.text
 
 
@@ -487,9 +598,14 @@ def test_queries_inside_the_limits_still_run(client):
     nested = "ASK " + "{" * 30 + " ?s ?p ?o " + "}" * 30
     values = "SELECT ?x { VALUES ?x { " + " ".join(f"<urn:x:{i}>" for i in range(1900)) + " } }"
     for query in (nested, values):
-        resp = client.post("/sparql", data=query,
-                           headers={"Content-Type": "application/sparql-query",
-                                    "Accept": "application/sparql-results+json"})
+        resp = client.post(
+            "/sparql",
+            data=query,
+            headers={
+                "Content-Type": "application/sparql-query",
+                "Accept": "application/sparql-results+json",
+            },
+        )
         assert resp.status_code == 200, resp.data[:300]
 
 
@@ -540,9 +656,17 @@ def test_every_page_and_error_page_has_the_security_headers(client, web_graph):
 
 
 def test_every_answer_is_nosniff(client):
-    for path in (f"/doc/record/{ARTICLE}.ttl", "/dumps/kg.nt.gz", "/health", "/robots.txt",
-                 "/sparql?query=ASK%7B%7D", "/oai?verb=Identify", "/assets/kg.css",
-                 "/context.jsonld", "/nothing.json"):
+    for path in (
+        f"/doc/record/{ARTICLE}.ttl",
+        "/dumps/kg.nt.gz",
+        "/health",
+        "/robots.txt",
+        "/sparql?query=ASK%7B%7D",
+        "/oai?verb=Identify",
+        "/assets/kg.css",
+        "/context.jsonld",
+        "/nothing.json",
+    ):
         resp = client.get(path, headers={"Accept": "*/*"})
         assert resp.headers.get("X-Content-Type-Options") == "nosniff", path
 
@@ -571,15 +695,48 @@ def test_a_failure_inside_a_route_is_a_500_page_without_a_traceback(web_graph, m
 # -- everything at once: every route, hostile values ----------------------------------------------
 
 HOSTILE_VALUES = [
-    "", ".", "..", "../../../etc/passwd", "%00", "\x00", "\n\r", "<script>alert(1)</script>",
-    "'\"`;--", "a" * 3000, "\u202e\ufeff", "\U0001f4a9", "%ff%fe", "?#", "}}{{7*7}}",
-    "${jndi:ldap://127.0.0.1:9/a}", "\\\\", "id/record/1", "-1", "99999999999999999999999999",
-    "NaN", "record", "publication-type", "kg.nt.gz", "SHA256SUMS",
+    "",
+    ".",
+    "..",
+    "../../../etc/passwd",
+    "%00",
+    "\x00",
+    "\n\r",
+    "<script>alert(1)</script>",
+    "'\"`;--",
+    "a" * 3000,
+    "\u202e\ufeff",
+    "\U0001f4a9",
+    "%ff%fe",
+    "?#",
+    "}}{{7*7}}",
+    "${jndi:ldap://127.0.0.1:9/a}",
+    "\\\\",
+    "id/record/1",
+    "-1",
+    "99999999999999999999999999",
+    "NaN",
+    "record",
+    "publication-type",
+    "kg.nt.gz",
+    "SHA256SUMS",
 ]
 HOSTILE_QUERIES = [
-    "page=-1", "page=NaN", "page=99999999999999999999", "format=../../x", "format=%3Cx%3E",
-    "year=%00", "initial=%E2%80%AE", "query=%00", "query=SELECT", "verb=GetRecord&identifier=x",
-    "a=1&a=2&a=3", "format=ttl&format=nt", "%00=%00", "=&=&=", "x=" + "y" * 5000,
+    "page=-1",
+    "page=NaN",
+    "page=99999999999999999999",
+    "format=../../x",
+    "format=%3Cx%3E",
+    "year=%00",
+    "initial=%E2%80%AE",
+    "query=%00",
+    "query=SELECT",
+    "verb=GetRecord&identifier=x",
+    "a=1&a=2&a=3",
+    "format=ttl&format=nt",
+    "%00=%00",
+    "=&=&=",
+    "x=" + "y" * 5000,
 ]
 
 
@@ -603,18 +760,26 @@ def test_every_route_with_hostile_values_answers_below_500(app):
             for method in sorted(rule.methods):
                 accept = BAD_ACCEPT[(i + requests) % len(BAD_ACCEPT)] if i % 3 else "text/html"
                 resp = client.open(
-                    f"{path}?{query}", method=method, headers={"Accept": accept},
+                    f"{path}?{query}",
+                    method=method,
+                    headers={"Accept": accept},
                     data=value.encode() if method == "POST" else None,
                     content_type="application/x-www-form-urlencoded" if method == "POST" else None,
                 )
                 requests += 1
-                assert resp.status_code < 500, (method, path, query, resp.status_code,
-                                                resp.data[:300])
+                assert resp.status_code < 500, (
+                    method,
+                    path,
+                    query,
+                    resp.status_code,
+                    resp.data[:300],
+                )
     assert requests > 500
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     kind=st.sampled_from(["record", "person", "organization", "subject", "x"]),
     key=st.text(min_size=1, max_size=60),
@@ -622,11 +787,14 @@ def test_every_route_with_hostile_values_answers_below_500(app):
 )
 def test_any_text_as_a_key_or_parameter_answers_below_500(app, kind, key, param):
     client = app.test_client()
-    for path in (f"/doc/{kind}/{quote(key, safe='')}", f"/id/{kind}/{quote(key, safe='')}",
-                 "/oai?" + urlencode({"verb": "GetRecord", "identifier": key,
-                                      "metadataPrefix": param or "oai_dc"}),
-                 "/browse/record?" + urlencode({"year": key, "page": param}),
-                 "/sparql?" + urlencode({"query": key + param})):
+    for path in (
+        f"/doc/{kind}/{quote(key, safe='')}",
+        f"/id/{kind}/{quote(key, safe='')}",
+        "/oai?"
+        + urlencode({"verb": "GetRecord", "identifier": key, "metadataPrefix": param or "oai_dc"}),
+        "/browse/record?" + urlencode({"year": key, "page": param}),
+        "/sparql?" + urlencode({"query": key + param}),
+    ):
         accept = re.sub(r"[\r\n]", " ", param) or "*/*"  # a client cannot send a newline
         resp = client.get(path, headers={"Accept": accept})
         assert resp.status_code < 500, (path, resp.status_code, resp.data[:300])

@@ -105,13 +105,13 @@ def security_headers(resp: Response) -> Response:
 def _internal_error(exc: InternalServerError):
     # The traceback goes to the log (Flask logs it before calling us), never to the client.
     plain = InternalServerError(
-        description="The server failed on this request. It has been logged; please try again "
-        "later."
+        description="The server failed on this request. It has been logged; please try again later."
     )
     try:
         return error_response(plain)
     except Exception:  # the error page reads the graph too: when that is what failed, text
         return Response(
-            f"500 {plain.name}: {plain.description}\n", 500,
+            f"500 {plain.name}: {plain.description}\n",
+            500,
             content_type="text/plain; charset=utf-8",
         )

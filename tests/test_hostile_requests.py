@@ -2,12 +2,13 @@
 
 Issue 7, "Bad requests". Most tests use Flask's test client on `web_graph` (seeds plus a record
 full of markup). Those that need bytes no HTTP client library would send (raw `..`, bytes that
-are not UTF-8) or that could crash a server (SPARQL nesting) talk to a real `kg serve` (waitress)
+are not UTF-8) or that could crash a server (SPARQL nesting) talk to a real `kg serve`
 in a child process over a plain socket, so a crash fails the test instead of the test run.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import select
@@ -238,7 +239,7 @@ def test_every_route_is_documented(app):
 @pytest.mark.live
 def test_over_long_urls_are_414_and_say_to_post(live):
     resp = raw(live, "/doc/record/" + "1" * (MAX_URL_BYTES + 10))
-    assert resp.status == 414 and "at most 8192" in resp.text, resp.text
+    assert resp.status == 414 and f"at most {MAX_URL_BYTES}" in resp.text, resp.text
     long_literal = "x" * MAX_URL_BYTES
     query = f'SELECT ?s {{ ?s ?p ?o FILTER(?o = "{long_literal}") }}'
     resp = raw(live, "/sparql?" + urlencode({"query": query}))
@@ -273,8 +274,11 @@ def test_over_long_bodies_are_413(live, path, content_type):
     resp = raw(live, path, method="POST", body=body, headers={"Content-Type": content_type})
     assert resp.status in (405, 413), resp.text  # 405: a route that takes no POST at all
     if path != "/doc/record/241675":
-        # waitress refuses it before the app (max_request_body_size, set by `kg serve`)
-        assert resp.status == 413 and "max_body of 262144" in resp.text, resp.text
+        # The app's limit, or the WSGI server's at the same size, before the app reads it.
+        assert resp.status == 413, resp.text
+        assert (
+            f"at most {MAX_BODY_BYTES}" in resp.text or f"max_body of {MAX_BODY_BYTES}" in resp.text
+        )
     assert raw(live, "/health").status == 200
 
 
@@ -288,9 +292,23 @@ def test_the_app_refuses_long_bodies_under_any_wsgi_server(client):
         assert resp.status_code == 413 and b"at most 262144" in resp.data, resp.data
 
 
+def test_a_body_without_length_over_the_limit_is_413_not_cut(client):
+    """Werkzeug stops reading a stream without Content-Length at MAX_CONTENT_LENGTH and hands
+    over what it read: the app must refuse it rather than run the first 256 KiB as a query."""
+    query = b"ASK { ?s ?p ?o }" + b" " * MAX_BODY_BYTES + b"# the end"
+    for path in ("/sparql", "/oai"):
+        resp = client.post(
+            path,
+            input_stream=io.BytesIO(query),
+            headers={"Content-Type": "application/sparql-query", "Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+        assert resp.status_code == 413, (path, resp.data[:200])
+
+
 @pytest.mark.live
 def test_a_chunked_body_is_cut_at_the_limit(live):
-    """A chunked body (no Content-Length) is read only up to the limit, then refused: waitress
+    """A chunked body (no Content-Length) is read only up to the limit, then refused: a server
     would otherwise buffer it whole before the app sees it."""
     chunk = b"A" * 8192
     pieces = [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * (MAX_BODY_BYTES // len(chunk) + 4)
@@ -443,7 +461,7 @@ def test_raw_non_utf8_bytes_in_the_request_line_are_400(live):
     for target in (b"/doc/record/\xff\xfe", b"/?q=\xe9t\xe9"):
         resp = raw(live, target)
         assert resp.status == 400, (target, resp.status)
-        assert "not UTF-8" in resp.text or "Bad URI" in resp.text, resp.text  # ours, or waitress'
+        assert resp.text.strip(), "a 400 without a word"  # ours, or the WSGI server's own
 
 
 @pytest.mark.live

@@ -64,8 +64,18 @@ def check_request() -> None:
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
         abort(413, description=f"The body is {length} bytes; at most {MAX_BODY_BYTES} are read.")
-    if request.mimetype in TEXT_BODIES:
+    chunked = length is None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if request.mimetype in TEXT_BODIES or chunked:
         body = request.get_data(cache=True)  # kept: the form parser reads this copy
+        if length is None and len(body) >= MAX_BODY_BYTES:
+            # A body without Content-Length is cut at the limit by Werkzeug without a word
+            # (its LimitedStream): what is left is part of a body, never to be read as one.
+            abort(
+                413,
+                description=f"The body is longer than {MAX_BODY_BYTES} bytes, the most "
+                "that is read.",
+            )
+    if request.mimetype in TEXT_BODIES:
         if request.mimetype == FORM:
             body = unquote_to_bytes(body.replace(b"+", b" "))
         if not _is_utf8(body):

@@ -1,4 +1,4 @@
-"""WSGI entry point: `waitress-serve server:app`, `gunicorn server:app`, or `kg serve`."""
+"""WSGI entry point for any WSGI server (`gunicorn server:app`); `kg serve` runs gunicorn itself."""
 
 from kg.web import create_app
 

@@ -116,26 +116,23 @@ def synth(records, out, seed, overwrite) -> None:
               help="Folder of the built graph (default ./kg-data).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
-@click.option("--threads", default=8, type=int, show_default=True,
-              help="Worker threads answering requests.")
+@click.option("--workers", default=None, type=int,
+              help="Server processes (default: one per core).")
+@click.option("--threads", default=4, type=int, show_default=True,
+              help="Threads answering requests in each process.")
 @click.option("--store", default=None, help="'oxigraph' (embedded, default) or the query "
               "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).")
-def serve(data_dir, host, port, threads, store) -> None:
-    from waitress import serve as waitress_serve
-
-    from kg.web import create_app
-    from kg.web.security import MAX_BODY_BYTES
+def serve(data_dir, host, port, workers, threads, store) -> None:
+    from kg.web.serve import default_workers, run
 
     try:
         settings = Settings.from_env(data_dir=data_dir, store=store)
-        app = create_app(settings)
+        workers = workers or default_workers()
+        click.echo(f"serving {settings.data_dir} on http://{host}:{port}/ (base {settings.base}, "
+                   f"{workers} processes x {threads} threads)")
+        run(settings, host=host, port=port, workers=workers, threads=threads)
     except KgError as exc:
         _fail(exc)
-    click.echo(f"serving {settings.data_dir} on http://{host}:{port}/ (base {settings.base})")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="kg",
-                   clear_untrusted_proxy_headers=True,
-                   # waitress buffers a chunked body whole before the app sees it: cap it
-                   max_request_body_size=MAX_BODY_BYTES)
 
 
 @main.command(help="Run a read-only SPARQL query against a built graph.")

@@ -83,7 +83,7 @@ def live_server(web_graph):
 
 
 class ServeProcess:
-    """`kg serve` (waitress) in a child process on a free 127.0.0.1 port: a crash of the server
+    """`kg serve` in a child process on a free 127.0.0.1 port: a crash of the server
     shows as a dead process and refused connections, not as a crash of the test run."""
 
     def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None,

@@ -702,7 +702,7 @@ def test_curl_style_client_sees_303_then_turtle(live_server):
 
 
 @pytest.mark.live
-def test_kg_serve_runs_waitress_on_the_built_graph(web_graph, tmp_path):
+def test_kg_serve_runs_gunicorn_processes_on_the_built_graph(web_graph, tmp_path):
     import socket
 
     with socket.socket() as s:
@@ -718,6 +718,8 @@ def test_kg_serve_runs_waitress_on_the_built_graph(web_graph, tmp_path):
             str(web_graph.data_dir),
             "--port",
             str(port),
+            "--workers",
+            "2",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -734,8 +736,12 @@ def test_kg_serve_runs_waitress_on_the_built_graph(web_graph, tmp_path):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
                 time.sleep(0.2)
-        assert server == "kg"  # waitress, with the ident `kg serve` gives it
+        assert server == "kg"  # gunicorn, named as `kg serve` names it (no version given away)
         assert len(parse(body, "turtle")) > 10
+        # Two worker processes answer, children of the one `kg serve` started.
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) >= 2
+        assert all("kg.cli" in Path(f"/proc/{c}/cmdline").read_text() for c in children)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

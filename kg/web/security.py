@@ -16,7 +16,7 @@ from kg.web.responses import CSP, error_response, template_helpers
 
 # The request target (path and query) in bytes, as Apache's LimitRequestLine: longer SPARQL
 # queries go by POST (SPARQL 1.1 Protocol 2.1.4 lets a server answer 414 to a long GET).
-MAX_URL_BYTES = 8192
+MAX_URL_BYTES = 8000  # below gunicorn's longest request line (8190), so this 414 is ours
 # Any request body. Only SPARQL queries and OAI-PMH requests are POSTed, and both are small;
 # a query this long is refused by the endpoint's own limits anyway.
 MAX_BODY_BYTES = 256 * 1024

@@ -65,10 +65,20 @@ class Endpoint:
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/sparql-results+json",
         }
-        started = time.perf_counter()
-        self.conn.request("POST", self.path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                self.conn.request("POST", self.path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                # A server may close a kept-alive connection that sat idle (gunicorn after
+                # 5 s): open a new one and send again, as HTTP clients do.
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                if attempt == 2:
+                    raise
         took = time.perf_counter() - started
         if response.status != 200:
             sys.exit(f"{self.name} answered {response.status}: {data[:300]!r}")

@@ -160,6 +160,10 @@ def page_key(url: str | None) -> str | None:
     return None
 
 
+# A page slug shared by more records than this is no evidence of identity at all.
+MAX_PAGE_RECORDS = 3
+
+
 def same_page_record(capture: Record, candidates: list[tuple[str, Record]]) -> str | None:
     """The NCJ number a capture without one belongs to, among the captures of the same page.
 
@@ -489,16 +493,22 @@ def run_pipeline(
         # one, when the two agree (see same_page_record).
         spool.execute("CREATE INDEX captures_page ON captures (page)")
         joins = []
-        for seq, page, record_json in spool.execute(
-            "SELECT seq, page, json FROM captures WHERE key LIKE 'x%' AND page IS NOT NULL"
-        ):
-            others = spool.execute(
-                "SELECT key, json FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,)
-            ).fetchall()
-            key = same_page_record(Record.from_json(record_json),
-                                   [(k, Record.from_json(j)) for k, j in others])
-            if key:
-                joins.append((key, seq))
+        pages = spool.execute(
+            "SELECT page, group_concat(DISTINCT key) FROM captures WHERE page IN "
+            "(SELECT page FROM captures WHERE key LIKE 'x%' AND page IS NOT NULL) "
+            "AND key NOT LIKE 'x%' GROUP BY page"
+        ).fetchall()
+        for page, keys in pages:
+            if keys.count(",") >= MAX_PAGE_RECORDS:  # a slug many records share: no proof
+                continue
+            candidates = [(k, Record.from_json(j)) for k, j in spool.execute(
+                "SELECT key, json FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,))]
+            for seq, record_json in spool.execute(
+                "SELECT seq, json FROM captures WHERE page = ? AND key LIKE 'x%'", (page,)
+            ).fetchall():
+                key = same_page_record(Record.from_json(record_json), candidates)
+                if key:
+                    joins.append((key, seq))
         spool.executemany("UPDATE captures SET key = ? WHERE seq = ?", joins)
         spool.execute("CREATE INDEX captures_key ON captures (key, seq)")
         spool.commit()

@@ -180,24 +180,36 @@ def dereference(port: int, keys: list[str], *, clients: int, seconds: float) -> 
         t.join()
     took = time.monotonic() - started
     ms = [x * 1000 for x in latencies]
-    return {"requests": len(ms), "errors": errors, "per_second": len(ms) / took, "seconds": took,
-            "p50_ms": statistics.median(ms), "p95_ms": percentile(ms, 0.95)}
+    return {
+        "requests": len(ms),
+        "errors": errors,
+        "per_second": len(ms) / took,
+        "seconds": took,
+        "p50_ms": statistics.median(ms),
+        "p95_ms": percentile(ms, 0.95),
+    }
 
 
-def query_latencies(data: Path, *, rounds: int, with_rdflib: bool, deref_seconds: float,
-                    rdflib_rounds: int = 3) -> dict:
+def query_latencies(
+    data: Path, *, rounds: int, with_rdflib: bool, deref_seconds: float, rdflib_rounds: int = 3
+) -> dict:
     """Each example query against kg serve, oxigraph serve and (optionally) rdflib."""
     queries = sorted((ROOT / "queries").glob("*.rq"))
     store = (data / "current" / "store").resolve()
     oxigraph = str(Path(sys.executable).parent / "oxigraph")
     kg_port, ox_port = free_port(), free_port()
     env = {**os.environ, "KG_QUERY_TIMEOUT": "300"}
-    kg = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--data", str(data),
-                           "--port", str(kg_port)], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, env=env)
-    ox = subprocess.Popen([oxigraph, "serve-read-only", "--location", str(store),
-                           "--bind", f"127.0.0.1:{ox_port}"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kg = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--data", str(data), "--port", str(kg_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    ox = subprocess.Popen(
+        [oxigraph, "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{ox_port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     out: dict = {"queries": {}}
     try:
         wait_ready(kg_port, "/health", kg, "kg serve")
@@ -225,8 +237,9 @@ def query_latencies(data: Path, *, rounds: int, with_rdflib: bool, deref_seconds
             proc.terminate()
             proc.wait(10)
     if with_rdflib:
-        out["rdflib"] = rdflib_latencies(data, queries, rounds=rdflib_rounds,
-                                         parameters=out.get("parameters", {}))
+        out["rdflib"] = rdflib_latencies(
+            data, queries, rounds=rdflib_rounds, parameters=out.get("parameters", {})
+        )
         for name, row in out["rdflib"]["queries"].items():
             out["queries"][name].update(row)
     return out
@@ -258,13 +271,17 @@ def frequent_values(endpoint: Endpoint) -> dict[str, str]:
 def with_parameters(text: str, parameters: dict[str, str]) -> str:
     for variable, value in parameters.items():
         literal = json.dumps(value)  # a SPARQL string literal: JSON's escaping is a subset
-        text = re.sub(r"(VALUES \?" + variable + r" \{ )\"[^\"]*\"( \})",
-                      lambda m, lit=literal: m.group(1) + lit + m.group(2), text)
+        text = re.sub(
+            r"(VALUES \?" + variable + r" \{ )\"[^\"]*\"( \})",
+            lambda m, lit=literal: m.group(1) + lit + m.group(2),
+            text,
+        )
     return text
 
 
-def rdflib_latencies(data: Path, queries: list[Path], *, rounds: int,
-                     parameters: dict[str, str]) -> dict:
+def rdflib_latencies(
+    data: Path, queries: list[Path], *, rounds: int, parameters: dict[str, str]
+) -> dict:
     """The alternative without a store: the N-Triples dump in an in-memory rdflib Graph."""
     from rdflib import Graph
 
@@ -283,8 +300,10 @@ def rdflib_latencies(data: Path, queries: list[Path], *, rounds: int,
                 t = time.perf_counter()
                 list(graph.query(text))
                 ms.append((time.perf_counter() - t) * 1000)
-            result["queries"][path.stem] = {"rdflib_median_ms": statistics.median(ms),
-                                            "rdflib_p95_ms": percentile(ms, 0.95)}
+            result["queries"][path.stem] = {
+                "rdflib_median_ms": statistics.median(ms),
+                "rdflib_p95_ms": percentile(ms, 0.95),
+            }
     result["peak_bytes"] = peaks.peaks.get("rdflib", 0)
     return result
 
@@ -307,42 +326,64 @@ def report(results: dict) -> str:
     ]
     for stage, seconds in cold["seconds"].items():
         rate = cold["records"] / seconds if seconds else 0
-        lines.append(f"| {stage} | {seconds:.1f} | {rate:,.0f} | "
-                     f"{gib(cold['peak_bytes'].get(stage, 0))} |")
-    lines.append(f"| **cold build, total** | **{cold['wall']:.1f}** | "
-                 f"{cold['records'] / cold['wall']:,.0f} | "
-                 f"{gib(max(cold['peak_bytes'].values()))} |")
-    lines.append(f"| incremental rebuild, {inc['changed_inputs']} records changed "
-                 f"({inc['converted']} converted) | {inc['wall']:.1f} | | "
-                 f"{gib(max(inc['peak_bytes'].values()))} |")
+        lines.append(
+            f"| {stage} | {seconds:.1f} | {rate:,.0f} | {gib(cold['peak_bytes'].get(stage, 0))} |"
+        )
+    lines.append(
+        f"| **cold build, total** | **{cold['wall']:.1f}** | "
+        f"{cold['records'] / cold['wall']:,.0f} | "
+        f"{gib(max(cold['peak_bytes'].values()))} |"
+    )
+    lines.append(
+        f"| incremental rebuild, {inc['changed_inputs']} records changed "
+        f"({inc['converted']} converted) | {inc['wall']:.1f} | | "
+        f"{gib(max(inc['peak_bytes'].values()))} |"
+    )
     params = results["serve"].get("parameters") or {}
-    lines += ["", f"Store {gib(results['store_bytes'])}; dumps: " + ", ".join(
-        f"{name} {gib(size)}" for name, size in results["dump_bytes"].items())]
+    lines += [
+        "",
+        f"Store {gib(results['store_bytes'])}; dumps: "
+        + ", ".join(f"{name} {gib(size)}" for name, size in results["dump_bytes"].items()),
+    ]
     if params:
-        lines += ["", "Example queries run with " + ", ".join(
-            f"`?{k}` = {v!r}" for k, v in params.items()) + " (the most frequent in the graph)."]
+        lines += [
+            "",
+            "Example queries run with "
+            + ", ".join(f"`?{k}` = {v!r}" for k, v in params.items())
+            + " (the most frequent in the graph).",
+        ]
     q = results["serve"]["queries"]
     has_rdflib = any("rdflib_median_ms" in row for row in q.values())
-    lines += ["", "| query | rows | kg median / p95 ms | oxigraph median / p95 ms | kg / oxigraph |"
-              + (" rdflib median ms |" if has_rdflib else ""),
-              "|---|---:|---:|---:|---:|" + ("---:|" if has_rdflib else "")]
+    lines += [
+        "",
+        "| query | rows | kg median / p95 ms | oxigraph median / p95 ms | kg / oxigraph |"
+        + (" rdflib median ms |" if has_rdflib else ""),
+        "|---|---:|---:|---:|---:|" + ("---:|" if has_rdflib else ""),
+    ]
     for name, row in q.items():
         ratio = row["kg_median_ms"] / row["oxigraph_median_ms"]
-        line = (f"| {name} | {row['rows']} | {row['kg_median_ms']:.1f} / {row['kg_p95_ms']:.1f} "
-                f"| {row['oxigraph_median_ms']:.1f} / {row['oxigraph_p95_ms']:.1f} | "
-                f"{ratio:.2f} |")
+        line = (
+            f"| {name} | {row['rows']} | {row['kg_median_ms']:.1f} / {row['kg_p95_ms']:.1f} "
+            f"| {row['oxigraph_median_ms']:.1f} / {row['oxigraph_p95_ms']:.1f} | "
+            f"{ratio:.2f} |"
+        )
         if has_rdflib:
             line += f" {row.get('rdflib_median_ms', float('nan')):.1f} |"
         lines.append(line)
     d = results["serve"]["dereference"]
-    lines += ["", f"Record dereference (`GET /doc/record/{{key}}`, Accept: text/turtle), 8 "
-              f"concurrent clients, {d['seconds']:.0f} s: p50 {d['p50_ms']:.1f} ms, "
-              f"p95 {d['p95_ms']:.1f} ms, {d['per_second']:,.0f} requests/s, "
-              f"{d['errors']} errors."]
+    lines += [
+        "",
+        f"Record dereference (`GET /doc/record/{{key}}`, Accept: text/turtle), 8 "
+        f"concurrent clients, {d['seconds']:.0f} s: p50 {d['p50_ms']:.1f} ms, "
+        f"p95 {d['p95_ms']:.1f} ms, {d['per_second']:,.0f} requests/s, "
+        f"{d['errors']} errors.",
+    ]
     if "rdflib" in results["serve"]:
         r = results["serve"]["rdflib"]
-        lines.append(f"rdflib in-memory graph: loaded in {r['load_seconds']:.1f} s, "
-                     f"peak {gib(r['peak_bytes'])}.")
+        lines.append(
+            f"rdflib in-memory graph: loaded in {r['load_seconds']:.1f} s, "
+            f"peak {gib(r['peak_bytes'])}."
+        )
     return "\n".join(lines)
 
 
@@ -355,8 +396,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="timed runs per query and server")
     parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib comparison")
     parser.add_argument("--smoke", action="store_true", help="few rounds, short dereference")
-    parser.add_argument("--serve-only", action="store_true",
-                        help="keep the builds in --work from an earlier run; measure serving")
+    parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="keep the builds in --work from an earlier run; measure serving",
+    )
     parser.add_argument("--rdflib-rounds", type=int, default=3)
     args = parser.parse_args(argv)
 
@@ -367,8 +411,12 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(results_path.read_text(encoding="utf-8"))
     else:
         write_corpus(corpus, records=args.records, seed=args.seed, overwrite=True)
-        results = {"date": f"{datetime.now(UTC):%Y-%m-%d}", "machine": machine(),
-                   "records": args.records, "seed": args.seed}
+        results = {
+            "date": f"{datetime.now(UTC):%Y-%m-%d}",
+            "machine": machine(),
+            "records": args.records,
+            "seed": args.seed,
+        }
         if data.exists():
             import shutil
 
@@ -376,17 +424,24 @@ def main(argv: list[str] | None = None) -> int:
         results["cold"] = timed_build(corpus, data, args.workers)
         current = (data / "current").resolve()
         results["store_bytes"] = du(current / "store")
-        results["dump_bytes"] = {p.name: p.stat().st_size
-                                 for p in sorted((current / "dumps").glob("*.gz"))}
+        results["dump_bytes"] = {
+            p.name: p.stat().st_size for p in sorted((current / "dumps").glob("*.gz"))
+        }
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
         changed = change_one_percent(corpus, records=args.records, seed=args.seed)
-        results["incremental"] = {**timed_build(corpus, data, args.workers),
-                                  "changed_inputs": changed}
+        results["incremental"] = {
+            **timed_build(corpus, data, args.workers),
+            "changed_inputs": changed,
+        }
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
     rounds = 3 if args.smoke else args.rounds
-    results["serve"] = query_latencies(data, rounds=rounds, with_rdflib=not args.no_rdflib,
-                                       deref_seconds=2.0 if args.smoke else 10.0,
-                                       rdflib_rounds=args.rdflib_rounds)
+    results["serve"] = query_latencies(
+        data,
+        rounds=rounds,
+        with_rdflib=not args.no_rdflib,
+        deref_seconds=2.0 if args.smoke else 10.0,
+        rdflib_rounds=args.rdflib_rounds,
+    )
     results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(report(results))
     return 0

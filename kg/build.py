@@ -139,8 +139,7 @@ class BuildSummary:
         ]
         if self.seconds:
             out.append(
-                "time:              "
-                + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+                "time:              " + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
             )
         return out
 
@@ -197,8 +196,18 @@ def _read_file(path: str) -> list[tuple[str, str | None, str | None, dict | None
                 out.append(("", None, None, _problem_dict(item, path)))
     except Exception as exc:  # a reader bug must not stop the batch: report it against the file
         out.append(
-            ("", None, None, {"kind": "read-error", "file": path, "line": None, "record": None,
-                              "reason": f"reader failed: {type(exc).__name__}: {exc}"})
+            (
+                "",
+                None,
+                None,
+                {
+                    "kind": "read-error",
+                    "file": path,
+                    "line": None,
+                    "record": None,
+                    "reason": f"reader failed: {type(exc).__name__}: {exc}",
+                },
+            )
         )
     return out
 
@@ -248,7 +257,8 @@ def _convert_batch(args: tuple[list[tuple[str, str, str | None, list[str]]], str
             rec = convert_record(record, base=base, modified=modified)
             for other in same_as:
                 rec.triples.append(
-                    (mint.iri("record", key), SCHEMA.sameAs, mint.iri("record", other)))
+                    (mint.iri("record", key), SCHEMA.sameAs, mint.iri("record", other))
+                )
             ntriples = "".join(to_ntriples(rec.triples))
             for view in rec.entities:  # the entities it names must be writable too
                 "".join(to_ntriples(entity_triples(view, base=base)))
@@ -280,10 +290,18 @@ def _files_of(record: Record) -> list[str]:
 
 def _conversion_failure(key: str, record: Record, mint: Minter, exc: Exception) -> RecordOutcome:
     iri = str(mint.iri("record", key))
-    finding = Finding(record=iri, severity="violation", focus=iri, field="(conversion)",
-                      value=None, message=f"cannot be converted to RDF: {exc}", shape="")
-    return RecordOutcome(key=key, iri=iri, files=_files_of(record), status="rejected",
-                         findings=[finding])
+    finding = Finding(
+        record=iri,
+        severity="violation",
+        focus=iri,
+        field="(conversion)",
+        value=None,
+        message=f"cannot be converted to RDF: {exc}",
+        shape="",
+    )
+    return RecordOutcome(
+        key=key, iri=iri, files=_files_of(record), status="rejected", findings=[finding]
+    )
 
 
 def _validate_or_split(converted: list, *, shapes, base: str) -> ValidationReport:
@@ -309,10 +327,17 @@ def _validate_or_split(converted: list, *, shapes, base: str) -> ValidationRepor
         if len(converted) <= 1:
             report = ValidationReport()
             for rec in converted:
-                report.findings[rec.iri] = [Finding(
-                    record=rec.iri, severity="violation", focus=rec.iri, field="(validation)",
-                    value=None, message="the SHACL validator failed on this record",
-                    shape="")]
+                report.findings[rec.iri] = [
+                    Finding(
+                        record=rec.iri,
+                        severity="violation",
+                        focus=rec.iri,
+                        field="(validation)",
+                        value=None,
+                        message="the SHACL validator failed on this record",
+                        shape="",
+                    )
+                ]
             return report
     report = ValidationReport()
     for rec in converted:
@@ -355,7 +380,10 @@ def _view_from_json(data: dict) -> EntityView:
     if agent:
         agent = Agent(**{**agent, "address": tuple(agent.get("address") or ())})
     return EntityView(
-        kind=data["kind"], key=data["key"], label=data["label"], agent=agent,
+        kind=data["kind"],
+        key=data["key"],
+        label=data["label"],
+        agent=agent,
         funders=tuple(data.get("funders") or ()),
     )
 
@@ -374,8 +402,9 @@ def _build_lock(data_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise StoreError("another build is running on this data folder",
-                             file=str(data_dir)) from exc
+            raise StoreError(
+                "another build is running on this data folder", file=str(data_dir)
+            ) from exc
         yield
 
 
@@ -412,8 +441,9 @@ def _progress(settings: Settings, iterable, *, total: int | None, desc: str):
         return iterable
     from tqdm import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit="rec" if iterable is None else "file",
-                leave=False)
+    return tqdm(
+        iterable, total=total, desc=desc, unit="rec" if iterable is None else "file", leave=False
+    )
 
 
 def now_datestamp() -> str:
@@ -474,8 +504,9 @@ def run_pipeline(
     pool = _pool(settings.workers)
     try:
         seq = 0
-        for results in _progress(settings, _imap(pool, _read_file, files, chunksize=16),
-                                 total=len(files), desc="read"):
+        for results in _progress(
+            settings, _imap(pool, _read_file, files, chunksize=16), total=len(files), desc="read"
+        ):
             for key, record_json, page, problem in results:
                 if problem:
                     p = Problem(**problem)
@@ -486,8 +517,9 @@ def run_pipeline(
                         summary.read_errors += 1
                     continue
                 seq += 1
-                spool.execute("INSERT INTO captures VALUES (?, ?, ?, ?)",
-                              (key, seq, record_json, page))
+                spool.execute(
+                    "INSERT INTO captures VALUES (?, ?, ?, ?)", (key, seq, record_json, page)
+                )
         summary.captures = seq
         # A capture without an NCJ number joins the record whose capture of the same page has
         # one, when the two agree (see same_page_record).
@@ -501,8 +533,12 @@ def run_pipeline(
         for page, keys in pages:
             if keys.count(",") >= MAX_PAGE_RECORDS:  # a slug many records share: no proof
                 continue
-            candidates = [(k, Record.from_json(j)) for k, j in spool.execute(
-                "SELECT key, json FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,))]
+            candidates = [
+                (k, Record.from_json(j))
+                for k, j in spool.execute(
+                    "SELECT key, json FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,)
+                )
+            ]
             for seq, record_json in spool.execute(
                 "SELECT seq, json FROM captures WHERE page = ? AND key LIKE 'x%'", (page,)
             ).fetchall():
@@ -537,16 +573,18 @@ def run_pipeline(
             if chunk:
                 yield chunk
 
-        for merged_chunk in _bounded_imap(pool, _merge_groups, groups(),
-                                          window=2 * max(1, settings.workers)):
+        for merged_chunk in _bounded_imap(
+            pool, _merge_groups, groups(), window=2 * max(1, settings.workers)
+        ):
             for key, record_json, content_hash, work, conflicts in merged_chunk:
                 for conflict in conflicts:
                     summary.conflicts += 1
                     summary.conflict_list.append({"record": key, **conflict})
                 if work:
                     works[work].append(key)
-                spool.execute("INSERT INTO merged VALUES (?, ?, ?)",
-                              (key, record_json, content_hash))
+                spool.execute(
+                    "INSERT INTO merged VALUES (?, ?, ?)", (key, record_json, content_hash)
+                )
         spool.commit()
         same_as: dict[str, list[str]] = {}
         for keys in works.values():
@@ -584,8 +622,9 @@ def run_pipeline(
                 continue
             # New, changed, or restored after a deletion: its description changes now.
             spool.execute("INSERT INTO todo VALUES (?)", (key,))
-        summary.changed = summary.converted = spool.execute(
-            "SELECT count(*) FROM todo").fetchone()[0]
+        summary.changed = summary.converted = spool.execute("SELECT count(*) FROM todo").fetchone()[
+            0
+        ]
         for key, (_, _, status) in previous.items():
             if key not in seen:
                 if status != "deleted":
@@ -598,26 +637,34 @@ def run_pipeline(
                         (datestamp, key),
                     )
                 else:
-                    state.execute("INSERT INTO records SELECT * FROM prev.records WHERE key = ?",
-                                  (key,))
+                    state.execute(
+                        "INSERT INTO records SELECT * FROM prev.records WHERE key = ?", (key,)
+                    )
 
         # Convert and validate what changed, in parallel batches, streamed from the spool.
         def batches() -> Iterator[tuple]:
             rows = spool.execute(
-                "SELECT m.key, m.json FROM merged m JOIN todo USING (key) ORDER BY m.key")
+                "SELECT m.key, m.json FROM merged m JOIN todo USING (key) ORDER BY m.key"
+            )
             while chunk := rows.fetchmany(settings.batch_size):
                 items = [(k, j, datestamp, same_as.get(k, [])) for k, j in chunk]
                 yield (items, settings.base, str(settings.shapes_dir))
 
         progress = _progress(settings, None, total=summary.converted, desc="convert+validate")
-        for outcomes in _bounded_imap(pool, _convert_batch, batches(),
-                                      window=2 * max(1, settings.workers)):
+        for outcomes in _bounded_imap(
+            pool, _convert_batch, batches(), window=2 * max(1, settings.workers)
+        ):
             for o in outcomes:
                 state.execute(
                     "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        o.key, o.iri, hashes[o.key], datestamp, o.status,
-                        json.dumps(o.files), json.dumps([asdict(f) for f in o.findings]),
+                        o.key,
+                        o.iri,
+                        hashes[o.key],
+                        datestamp,
+                        o.status,
+                        json.dumps(o.files),
+                        json.dumps([asdict(f) for f in o.findings]),
                         zlib.compress(o.ntriples.encode("utf-8")) if o.ntriples else None,
                         json.dumps([_view_to_json(v) for v in o.entities]),
                     ),
@@ -673,8 +720,9 @@ def write_graph_ntriples(state: sqlite3.Connection, out: Path, *, base: str) -> 
             lines += text.count("\n")
             for view in json.loads(entities):
                 k = (view["kind"], view["key"])
-                variant = json.dumps({"label": view["label"], "agent": _agent_name(view)},
-                                     sort_keys=True)
+                variant = json.dumps(
+                    {"label": view["label"], "agent": _agent_name(view)}, sort_keys=True
+                )
                 counts[k][variant] += 1
                 chosen.setdefault(k, view)
                 agent = view.get("agent")
@@ -685,13 +733,22 @@ def write_graph_ntriples(state: sqlite3.Connection, out: Path, *, base: str) -> 
         for k, counter in counts.items():
             best = max(counter.items(), key=lambda item: (item[1], _neg(item[0])))[0]
             best_label = json.loads(best)["label"]
-            view = _view_from_json({**chosen[k], "label": best_label,
-                                    "funders": sorted(funders[k])})
+            view = _view_from_json(
+                {**chosen[k], "label": best_label, "funders": sorted(funders[k])}
+            )
             if view.agent:
-                view = EntityView(view.kind, view.key, best_label,
-                                  agent=Agent(best_label, view.agent.kind, _acronym(view.agent,
-                                              counter), view.agent.address),
-                                  funders=view.funders)
+                view = EntityView(
+                    view.kind,
+                    view.key,
+                    best_label,
+                    agent=Agent(
+                        best_label,
+                        view.agent.kind,
+                        _acronym(view.agent, counter),
+                        view.agent.address,
+                    ),
+                    funders=view.funders,
+                )
             text = "".join(to_ntriples(entity_triples(view, base=base, addresses=addresses[k])))
             fh.write(text)
             lines += text.count("\n")
@@ -733,8 +790,12 @@ def _dump_from_store(args: tuple[str, str, str]) -> None:
     fmt = next(f for f in DUMP_FORMATS if f.name == fmt_name)
     store = ox.Store.read_only(store_path)
     raw = Path(target).with_suffix(".raw")
-    store.dump(str(raw), fmt.oxigraph, from_graph=ox.DefaultGraph(),
-               prefixes=PREFIXES if fmt.name == "turtle" else None)
+    store.dump(
+        str(raw),
+        fmt.oxigraph,
+        from_graph=ox.DefaultGraph(),
+        prefixes=PREFIXES if fmt.name == "turtle" else None,
+    )
     del store
     _gzip_file(raw, Path(target))
     raw.unlink()
@@ -745,8 +806,11 @@ def write_dumps(store_path: Path, graph_nt: Path, dumps: Path, *, workers: int) 
     in key order); Oxigraph writes the others from the store, in parallel processes, because
     its serialisers hold the GIL."""
     dumps.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(store_path), f.name, str(dumps / dump_filename(f)))
-            for f in DUMP_FORMATS if f.name != "ntriples"]
+    jobs = [
+        (str(store_path), f.name, str(dumps / dump_filename(f)))
+        for f in DUMP_FORMATS
+        if f.name != "ntriples"
+    ]
     pool = _pool(min(workers, len(jobs)))
     try:
         pending = [pool.apply_async(_dump_from_store, (job,)) for job in jobs] if pool else []
@@ -764,8 +828,15 @@ def write_dumps(store_path: Path, graph_nt: Path, dumps: Path, *, workers: int) 
     entries = []
     for fmt in DUMP_FORMATS:
         target = dumps / dump_filename(fmt)
-        entries.append({"name": target.name, "format": fmt.name, "media_type": fmt.media_type,
-                        "size": target.stat().st_size, "sha256": _sha256(target)})
+        entries.append(
+            {
+                "name": target.name,
+                "format": fmt.name,
+                "media_type": fmt.media_type,
+                "size": target.stat().st_size,
+                "sha256": _sha256(target),
+            }
+        )
     (dumps / "SHA256SUMS").write_text(
         "".join(f"{e['sha256']}  {e['name']}\n" for e in entries), encoding="utf-8"
     )
@@ -780,8 +851,14 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_reports(state: sqlite3.Connection, summary: BuildSummary, reports: Path,
-                  *, shapes_dir: Path, datestamp: str) -> None:
+def write_reports(
+    state: sqlite3.Connection,
+    summary: BuildSummary,
+    reports: Path,
+    *,
+    shapes_dir: Path,
+    datestamp: str,
+) -> None:
     """build.json (summary and every problem) and the SHACL findings as JSON and as RDF."""
     from kg.report import validation_report_graph
 
@@ -796,25 +873,36 @@ def write_reports(state: sqlite3.Connection, summary: BuildSummary, reports: Pat
             findings.append({**f, "key": key, "status": status})
     graph_findings = [asdict(f) for f in summary.graph_findings]
     (reports / "validation.json").write_text(
-        json.dumps({"checked": checked, "shapes": sorted(p.name for p in shapes_dir.glob("*.ttl")),
-                    "whole_graph_shapes": sorted(
-                        p.name for p in (shapes_dir / "whole-graph").glob("*.ttl")),
-                    "findings": findings, "whole_graph_findings": graph_findings},
-                   indent=1, ensure_ascii=False),
+        json.dumps(
+            {
+                "checked": checked,
+                "shapes": sorted(p.name for p in shapes_dir.glob("*.ttl")),
+                "whole_graph_shapes": sorted(
+                    p.name for p in (shapes_dir / "whole-graph").glob("*.ttl")
+                ),
+                "findings": findings,
+                "whole_graph_findings": graph_findings,
+            },
+            indent=1,
+            ensure_ascii=False,
+        ),
         encoding="utf-8",
     )
-    graph = validation_report_graph(findings, graph_findings, checked=checked,
-                                    shapes_dir=shapes_dir, created=datestamp)
+    graph = validation_report_graph(
+        findings, graph_findings, checked=checked, shapes_dir=shapes_dir, created=datestamp
+    )
     graph.serialize(reports / "validation.ttl", format="turtle")
     build = {
-        "summary": {k: v for k, v in asdict(summary).items()
-                    if k not in ("problems", "conflict_list")},
+        "summary": {
+            k: v for k, v in asdict(summary).items() if k not in ("problems", "conflict_list")
+        },
         "problems": [asdict(p) for p in summary.problems],
         "whole_graph_findings": [asdict(f) for f in summary.graph_findings],
         "conflicts": summary.conflict_list,
     }
-    (reports / "build.json").write_text(json.dumps(build, indent=1, ensure_ascii=False),
-                                        encoding="utf-8")
+    (reports / "build.json").write_text(
+        json.dumps(build, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 def build(
@@ -842,9 +930,13 @@ def build(
         work = new_build_dir(data_dir, build_id)
         try:
             state = run_pipeline(
-                inputs, settings=settings, work_dir=work.path,
+                inputs,
+                settings=settings,
+                work_dir=work.path,
                 previous_state=previous.state_path if previous else None,
-                datestamp=datestamp, summary=summary, clock=clock,
+                datestamp=datestamp,
+                summary=summary,
+                clock=clock,
             )
             clock.start("load")
             graph_nt = work.path / "graph.nt"
@@ -855,8 +947,10 @@ def build(
             summary.triples = len(store)
             summary.graph_findings = check_whole_graph(store, shapes_dir=settings.shapes_dir)
             clock.start("stats")
-            stats = count_stats(partial(_select, store),
-                                {"build": build_id, "created": datestamp, "base": settings.base})
+            stats = count_stats(
+                partial(_select, store),
+                {"build": build_id, "created": datestamp, "base": settings.base},
+            )
             (work.path / STATS_FILE).write_text(stats.to_json(), encoding="utf-8")
             store.flush()
             del store
@@ -869,8 +963,9 @@ def build(
                 clock.start("remote")
                 load_into_remote(work.dumps, settings=settings, expected=summary.triples)
             clock.start("report")
-            write_reports(state, summary, work.reports, shapes_dir=settings.shapes_dir,
-                          datestamp=datestamp)
+            write_reports(
+                state, summary, work.reports, shapes_dir=settings.shapes_dir, datestamp=datestamp
+            )
             state.close()
             clock.stop()
             summary.seconds["total"] = time.monotonic() - started
@@ -904,8 +999,10 @@ def _write_error(exc: OSError | sqlite3.Error, data_dir: Path) -> StoreError:
             reason += f": {exc.filename}"
     else:
         reason = str(exc)
-    return StoreError(f"cannot write the build ({reason}); the previous build, if any, is still "
-                      f"the one served", file=str(data_dir))
+    return StoreError(
+        f"cannot write the build ({reason}); the previous build, if any, is still the one served",
+        file=str(data_dir),
+    )
 
 
 def _select(store: ox.Store, sparql: str) -> list[dict]:
@@ -923,16 +1020,24 @@ def _last_modified(state_path: Path) -> str | None:
         conn.close()
 
 
-def validate_only(inputs: Sequence[str | Path], *, settings: Settings, work_dir: Path
-                  ) -> tuple[BuildSummary, list[tuple[str, str, list[dict]]]]:
+def validate_only(
+    inputs: Sequence[str | Path], *, settings: Settings, work_dir: Path
+) -> tuple[BuildSummary, list[tuple[str, str, list[dict]]]]:
     """Read, convert and validate without publishing: per record (key, files, findings)."""
     summary = BuildSummary()
-    state = run_pipeline(inputs, settings=settings, work_dir=work_dir, previous_state=None,
-                         datestamp=now_datestamp(), summary=summary)
+    state = run_pipeline(
+        inputs,
+        settings=settings,
+        work_dir=work_dir,
+        previous_state=None,
+        datestamp=now_datestamp(),
+        summary=summary,
+    )
     rows = [
         (key, ", ".join(json.loads(files)), json.loads(findings))
         for key, files, findings in state.execute(
-            "SELECT key, files, findings FROM records ORDER BY key")
+            "SELECT key, files, findings FROM records ORDER BY key"
+        )
     ]
     state.close()
     return summary, rows

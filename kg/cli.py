@@ -31,23 +31,42 @@ def main() -> None:
 
 @main.command(help="Read, convert, validate and publish records into a built graph.")
 @click.argument("inputs", nargs=-1, type=click.Path())
-@click.option("--out", "data_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder of the built graph (default ./kg-data, or KG_DATA).")
-@click.option("--base", default=None, help="Base URI (default KG_BASE_URI or "
-              "http://localhost:5000/).")
+@click.option(
+    "--out",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of the built graph (default ./kg-data, or KG_DATA).",
+)
+@click.option(
+    "--base", default=None, help="Base URI (default KG_BASE_URI or http://localhost:5000/)."
+)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("--store", default=None, help="'oxigraph' (embedded, default) or the query "
-              "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).")
-@click.option("--store-update", default=None, help="Graph Store Protocol or SPARQL Update "
-              "endpoint the built graph is loaded into (or KG_STORE_UPDATE).")
+@click.option(
+    "--store",
+    default=None,
+    help="'oxigraph' (embedded, default) or the query "
+    "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).",
+)
+@click.option(
+    "--store-update",
+    default=None,
+    help="Graph Store Protocol or SPARQL Update "
+    "endpoint the built graph is loaded into (or KG_STORE_UPDATE).",
+)
 def build(inputs, data_dir, base, workers, no_progress, store, store_update) -> None:
     from kg.build import build as run_build
 
     try:
-        settings = Settings.from_env(base=base, data_dir=data_dir, workers=workers,
-                                     progress=False if no_progress else None,
-                                     store=store, store_update=store_update)
+        settings = Settings.from_env(
+            base=base,
+            data_dir=data_dir,
+            workers=workers,
+            progress=False if no_progress else None,
+            store=store,
+            store_update=store_update,
+        )
         summary = run_build(inputs or DEFAULT_INPUTS, settings=settings)
     except KgError as exc:
         _fail(exc)
@@ -57,8 +76,9 @@ def build(inputs, data_dir, base, workers, no_progress, store, store_update) -> 
         click.echo(f"{problem.kind}: {problem.describe()}", err=True)
     for finding in summary.graph_findings:
         value = f" ({finding.value})" if finding.value else ""
-        click.echo(f"whole-graph: {finding.label}: {finding.focus}{value}: {finding.message}",
-                   err=True)
+        click.echo(
+            f"whole-graph: {finding.label}: {finding.focus}{value}: {finding.message}", err=True
+        )
     click.echo(f"built graph: {settings.data_dir}/current")
     sys.exit(0 if summary.ok else EXIT_REJECTED)
 
@@ -74,8 +94,9 @@ def validate(inputs, base, workers, show_all) -> None:
     try:
         settings = Settings.from_env(base=base, workers=workers, progress=False)
         with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
-            summary, rows = validate_only(inputs or DEFAULT_INPUTS, settings=settings,
-                                          work_dir=Path(tmp))
+            summary, rows = validate_only(
+                inputs or DEFAULT_INPUTS, settings=settings, work_dir=Path(tmp)
+            )
     except KgError as exc:
         _fail(exc)
     violations = 0
@@ -93,9 +114,11 @@ def validate(inputs, base, workers, show_all) -> None:
     for problem in summary.problems:
         if problem.kind != "rejected":
             click.echo(f"{problem.kind}: {problem.describe()}")
-    click.echo(f"{len(rows)} records checked, {summary.rejected} with violations, "
-               f"{summary.warnings} warnings, {summary.read_errors} unreadable, "
-               f"{summary.not_records} not records")
+    click.echo(
+        f"{len(rows)} records checked, {summary.rejected} with violations, "
+        f"{summary.warnings} warnings, {summary.read_errors} unreadable, "
+        f"{summary.not_records} not records"
+    )
     sys.exit(EXIT_REJECTED if violations or summary.read_errors else 0)
 
 
@@ -112,24 +135,39 @@ def synth(records, out, seed, overwrite) -> None:
 
 
 @main.command(help="Serve a built graph with a production WSGI server.")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder of the built graph (default ./kg-data).")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of the built graph (default ./kg-data).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
-@click.option("--workers", default=None, type=int,
-              help="Server processes (default: one per core).")
-@click.option("--threads", default=4, type=int, show_default=True,
-              help="Threads answering requests in each process.")
-@click.option("--store", default=None, help="'oxigraph' (embedded, default) or the query "
-              "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).")
+@click.option("--workers", default=None, type=int, help="Server processes (default: one per core).")
+@click.option(
+    "--threads",
+    default=4,
+    type=int,
+    show_default=True,
+    help="Threads answering requests in each process.",
+)
+@click.option(
+    "--store",
+    default=None,
+    help="'oxigraph' (embedded, default) or the query "
+    "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).",
+)
 def serve(data_dir, host, port, workers, threads, store) -> None:
     from kg.web.serve import default_workers, run
 
     try:
         settings = Settings.from_env(data_dir=data_dir, store=store)
         workers = workers or default_workers()
-        click.echo(f"serving {settings.data_dir} on http://{host}:{port}/ (base {settings.base}, "
-                   f"{workers} processes x {threads} threads)")
+        click.echo(
+            f"serving {settings.data_dir} on http://{host}:{port}/ (base {settings.base}, "
+            f"{workers} processes x {threads} threads)"
+        )
         run(settings, host=host, port=port, workers=workers, threads=threads)
     except KgError as exc:
         _fail(exc)
@@ -138,8 +176,13 @@ def serve(data_dir, host, port, workers, threads, store) -> None:
 @main.command(help="Run a read-only SPARQL query against a built graph.")
 @click.argument("sparql")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 def query(sparql, data_dir, fmt) -> None:
     from kg.query import run_cli_query
 

@@ -47,8 +47,10 @@ def run_cli_query(sparql: str, *, settings: Settings, fmt: str = "table") -> str
         writer.writerows(rows)
         return buf.getvalue()
     widths = [min(60, max([len(v)] + [len(r[i]) for r in rows])) for i, v in enumerate(variables)]
+
     def fmt_row(cells):
         return "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     lines = [fmt_row(variables), fmt_row(["-" * w for w in widths])]
     lines += [fmt_row(r) for r in rows]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

@@ -37,11 +37,13 @@ class Settings:
         env="KG_STORE",
     )
     store_update: str | None = _setting(
-        None, "Update endpoint of the remote store (defaults to the query URL).",
+        None,
+        "Update endpoint of the remote store (defaults to the query URL).",
         env="KG_STORE_UPDATE",
     )
     workers: int = _setting(
-        max(1, os.cpu_count() or 1), "Worker processes for converting and validating.",
+        max(1, os.cpu_count() or 1),
+        "Worker processes for converting and validating.",
         env="KG_WORKERS",
     )
     batch_size: int = _setting(
@@ -55,12 +57,14 @@ class Settings:
     )
     progress: bool = _setting(True, "Show a progress bar on long runs.")
     oai_page_size: int = _setting(
-        100, "Records (headers, sets) per OAI-PMH list response; the rest follow by "
-        "resumption token.", env="KG_OAI_PAGE_SIZE"
+        100,
+        "Records (headers, sets) per OAI-PMH list response; the rest follow by resumption token.",
+        env="KG_OAI_PAGE_SIZE",
     )
     oai_admin_email: str = _setting(
-        "admin@localhost.localdomain", "Contact address announced by OAI-PMH Identify.",
-        env="KG_OAI_ADMIN_EMAIL"
+        "admin@localhost.localdomain",
+        "Contact address announced by OAI-PMH Identify.",
+        env="KG_OAI_ADMIN_EMAIL",
     )
 
     def __post_init__(self) -> None:

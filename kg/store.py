@@ -120,8 +120,9 @@ def pending_build_datestamps(data_dir: Path) -> list[str]:
         if entry.name.startswith(".incomplete-"):
             raw = entry.name.removeprefix(".incomplete-").split("-", 1)[0]  # 20261125T070000Z
             if len(raw) == 16:
-                stamps.append(f"{raw[0:4]}-{raw[4:6]}-{raw[6:8]}T{raw[9:11]}:{raw[11:13]}:"
-                              f"{raw[13:15]}Z")
+                stamps.append(
+                    f"{raw[0:4]}-{raw[4:6]}-{raw[6:8]}T{raw[9:11]}:{raw[11:13]}:{raw[13:15]}Z"
+                )
     return sorted(stamps)
 
 
@@ -140,9 +141,7 @@ def publish_build(data_dir: Path, build: BuildDir, build_id: str) -> BuildDir:
 
 
 def _prune(data_dir: Path, *, keep: Path) -> None:
-    builds = sorted(
-        (p for p in (data_dir / BUILDS).iterdir() if p.is_dir()), key=lambda p: p.name
-    )
+    builds = sorted((p for p in (data_dir / BUILDS).iterdir() if p.is_dir()), key=lambda p: p.name)
     finished = [p for p in builds if not p.name.startswith(".")]
     for old in finished[:-KEEP_BUILDS]:
         if old != keep:
@@ -191,8 +190,15 @@ class EmbeddedStore:
                 out.append(ox.Triple(q.subject, q.predicate, q.object))
         return out
 
-    def query_raw(self, sparql: str, *, media_type: str, dataset: Dataset | None = None,
-                  timeout: float, limit: int) -> RawAnswer:
+    def query_raw(
+        self,
+        sparql: str,
+        *,
+        media_type: str,
+        dataset: Dataset | None = None,
+        timeout: float,
+        limit: int,
+    ) -> RawAnswer:
         """The answer serialised by Oxigraph, run in a worker process cut at `timeout`."""
         if self._pool is None:
             self._pool = QueryPool(self.build.store_path)
@@ -381,8 +387,9 @@ def answer_query(store: ox.Store, job: QueryJob) -> tuple[bytes, int | None]:
     if isinstance(result, ox.QueryTriples):
         rdf_format = ox.RdfFormat.from_media_type(job.media_type)
         triples = iter(result)
-        body = ox.serialize(itertools.islice(triples, job.limit), format=rdf_format,
-                            prefixes=job.prefixes or None)
+        body = ox.serialize(
+            itertools.islice(triples, job.limit), format=rdf_format, prefixes=job.prefixes or None
+        )
         if next(triples, None) is not None:
             raise _LimitReached
         return body, body.count(b"\n") if rdf_format == ox.RdfFormat.N_TRIPLES else None
@@ -439,9 +446,16 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from kg.store import _worker_main; _worker_main()",
-                 str(theirs.fileno()), store_path],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env,
+                [
+                    sys.executable,
+                    "-c",
+                    "from kg.store import _worker_main; _worker_main()",
+                    str(theirs.fileno()),
+                    store_path,
+                ],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
             )
         self.conn = Connection(ours.detach())
 
@@ -569,21 +583,30 @@ class RemoteStore:
 
     CHUNK = 1 << 16
 
-    def __init__(self, query_url: str, *, build: BuildDir | None = None,
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, query_url: str, *, build: BuildDir | None = None, timeout: float = 60.0
+    ) -> None:
         self.query_url = query_url
         self.build = build
         self.timeout = timeout
 
-    def _open(self, sparql: str, *, accept: str, dataset: Dataset | None = None,
-              timeout: float | None = None):
+    def _open(
+        self,
+        sparql: str,
+        *,
+        accept: str,
+        dataset: Dataset | None = None,
+        timeout: float | None = None,
+    ):
         # SPARQL 1.1 Protocol 2.1.2: query via POST with a form-encoded body (no URL length limit).
         fields = [("query", sparql)]
         if dataset is not None:
             fields += [("default-graph-uri", g) for g in dataset.default_graphs]
             fields += [("named-graph-uri", g) for g in dataset.named_graphs]
         request = urllib.request.Request(
-            self.query_url, data=urllib.parse.urlencode(fields).encode("utf-8"), method="POST",
+            self.query_url,
+            data=urllib.parse.urlencode(fields).encode("utf-8"),
+            method="POST",
             headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
         )
         try:
@@ -592,14 +615,16 @@ class RemoteStore:
             detail = exc.read(2000).decode("utf-8", "replace").strip()
             if exc.code == 400:
                 raise QueryError(f"malformed query: {detail}") from exc
-            raise StoreError(f"the remote store answered {exc.code}: {detail}",
-                             file=self.query_url) from exc
+            raise StoreError(
+                f"the remote store answered {exc.code}: {detail}", file=self.query_url
+            ) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError) and timeout is not None:
                 raise _timeout_error(timeout) from exc  # no answer before the deadline
-            raise StoreError(f"cannot reach the remote store: {reason}",
-                             file=self.query_url) from exc
+            raise StoreError(
+                f"cannot reach the remote store: {reason}", file=self.query_url
+            ) from exc
 
     def _fetch(self, sparql: str, accept: str) -> bytes:
         with self._open(sparql, accept=accept) as response:
@@ -628,8 +653,15 @@ class RemoteStore:
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"
         )
 
-    def query_raw(self, sparql: str, *, media_type: str, dataset: Dataset | None = None,
-                  timeout: float, limit: int) -> RawAnswer:
+    def query_raw(
+        self,
+        sparql: str,
+        *,
+        media_type: str,
+        dataset: Dataset | None = None,
+        timeout: float,
+        limit: int,
+    ) -> RawAnswer:
         """The remote store's answer, bytes unchanged, read up to the deadline and the limit.
 
         The answer is read whole before it is sent on, so a query that runs over either limit ends

@@ -180,8 +180,10 @@ def whole_graph_queries(shapes_dir: Path) -> list[tuple[str, str, str, str]]:
                 prefixes += f"PREFIX {prefix}: <{namespace}>\n"
             body = select.replace("$this", "?this")
             projection = "?this ?value" if "?value" in body.split("WHERE", 1)[0] else "?this"
-            query = (f"{prefixes}SELECT DISTINCT {projection} WHERE {{ {targets[0]} "
-                     f"{{ {body} }} }} ORDER BY ?this")
+            query = (
+                f"{prefixes}SELECT DISTINCT {projection} WHERE {{ {targets[0]} "
+                f"{{ {body} }} }} ORDER BY ?this"
+            )
             message = str(graph.value(constraint, SH.message) or "does not conform")
             label = str(graph.value(shape, RDFS.label) or shape)
             queries.append((str(shape), label, message, query))

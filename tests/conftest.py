@@ -28,8 +28,9 @@ class Built:
 def seed_build(tmp_path_factory) -> Built:
     """The graph built from seeds/ (read-only: tests must not change it)."""
     data_dir = tmp_path_factory.mktemp("seed-build")
-    settings = Settings.from_env(environ={}, base=BASE, data_dir=data_dir, progress=False,
-                                 workers=2)
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=data_dir, progress=False, workers=2
+    )
     return Built(settings, build([SEEDS], settings=settings))
 
 
@@ -56,8 +57,9 @@ def web_graph(tmp_path_factory):
     sock.listen(64)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}/"
     data_dir = tmp_path_factory.mktemp("web-build")
-    settings = Settings.from_env(environ={}, base=base, data_dir=data_dir, progress=False,
-                                 workers=1)
+    settings = Settings.from_env(
+        environ={}, base=base, data_dir=data_dir, progress=False, workers=1
+    )
     summary = build([SEEDS, WEB_DATA], settings=settings)
     yield ServedGraph(settings, summary, sock)
     sock.close()
@@ -86,8 +88,9 @@ class ServeProcess:
     """`kg serve` in a child process on a free 127.0.0.1 port: a crash of the server
     shows as a dead process and refused connections, not as a crash of the test run."""
 
-    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None,
-                 threads: int = 8) -> None:
+    def __init__(
+        self, data_dir: Path, *, env: dict[str, str] | None = None, threads: int = 8
+    ) -> None:
         import os
         import socket
         import subprocess
@@ -100,8 +103,18 @@ class ServeProcess:
         self.base = f"http://127.0.0.1:{self.port}/"
         self.log = tempfile.TemporaryFile()  # a pipe nobody reads would block the server
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--data", str(data_dir),
-             "--port", str(self.port), "--threads", str(threads)],
+            [
+                sys.executable,
+                "-m",
+                "kg.cli",
+                "serve",
+                "--data",
+                str(data_dir),
+                "--port",
+                str(self.port),
+                "--threads",
+                str(threads),
+            ],
             env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=self.log,

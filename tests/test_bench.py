@@ -15,9 +15,18 @@ from .conftest import ROOT
 @pytest.mark.live
 def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--records", "300", "--work",
-         str(tmp_path), "--smoke"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--records",
+            "300",
+            "--work",
+            str(tmp_path),
+            "--smoke",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())

@@ -58,17 +58,29 @@ def test_every_capture_is_in_the_graph_as_a_source(graph):
 
 
 def test_seed_record_values(graph):
-    [r] = graph.subjects(DCTERMS.title, Literal(
-        "COVID-19 and Child Sex Trafficking: Qualitative Insights on the Effect of the Pandemic "
-        "on Victimization and Service Provision"))
+    [r] = graph.subjects(
+        DCTERMS.title,
+        Literal(
+            "COVID-19 and Child Sex Trafficking: Qualitative Insights on the Effect of the "
+            "Pandemic on Victimization and Service Provision"
+        ),
+    )
     assert graph.value(r, DCTERMS.issued) == Literal("2024-08", datatype=XSD.gYearMonth)
     assert graph.value(r, SCHEMA.numberOfPages) == Literal(7)
     assert graph.value(r, KG.abstractSource) == Literal("Published Abstract Provided")
     assert not str(graph.value(r, DCTERMS.abstract)).endswith(")")
-    authors = [str(graph.value(graph.value(a, KG.agent), SCHEMA.name)) for a in sorted(
-        graph.objects(r, KG.authorship), key=lambda a: int(graph.value(a, KG.position)))]
-    assert authors == ["Jennifer E. O'Brien", "Lisa M. Jones", "Kimberly J. Mitchell",
-                       "Gina Zwerling Kahn"]
+    authors = [
+        str(graph.value(graph.value(a, KG.agent), SCHEMA.name))
+        for a in sorted(
+            graph.objects(r, KG.authorship), key=lambda a: int(graph.value(a, KG.position))
+        )
+    ]
+    assert authors == [
+        "Jennifer E. O'Brien",
+        "Lisa M. Jones",
+        "Kimberly J. Mitchell",
+        "Gina Zwerling Kahn",
+    ]
     journal = graph.value(r, DCTERMS.isPartOf)
     assert graph.value(journal, SCHEMA.name) == Literal("Public Health Reports")
     nij = URIRef(f"{BASE}id/organization/national-institute-of-justice")
@@ -82,7 +94,8 @@ def test_captures_of_one_record_become_one_record(graph):
     assert graph.value(r, DCTERMS.issued) == Literal("1985", datatype=XSD.gYear)
     assert str(graph.value(r, DCTERMS.title)).startswith("Penal Code Citations - Sentencing")
     assert [str(graph.value(a, SCHEMA.name)) for a in graph.objects(r, SCHEMA.author)] == [
-        "M A Cunniff"]
+        "M A Cunniff"
+    ]
     assert len(list(graph.objects(r, KG.sourceFile))) == 2
     assert len(set(graph.subjects(KG.ncjNumber, Literal("176330")))) == 1
 
@@ -99,7 +112,8 @@ def test_shared_entities_are_one_node(graph):
     # "D L Mackenzie" (126413) and "D L MacKenzie" (142462, 150062) are one person.
     person = URIRef(f"{BASE}id/person/d-l-mackenzie")
     assert {rec("126413"), rec("142462"), rec("150062")} <= set(
-        graph.subjects(SCHEMA.author, person))
+        graph.subjects(SCHEMA.author, person)
+    )
     assert len(list(graph.objects(person, SCHEMA.name))) == 1
     nij = URIRef(f"{BASE}id/organization/national-institute-of-justice")
     assert len(set(graph.subjects(SCHEMA.sponsor, nij))) >= 5
@@ -147,8 +161,9 @@ def small_inputs(tmp_path: Path) -> Path:
 
 
 def settings_for(tmp_path: Path, **kw) -> Settings:
-    return Settings.from_env(environ={}, base=BASE, data_dir=tmp_path / "data", progress=False,
-                             workers=1, **kw)
+    return Settings.from_env(
+        environ={}, base=BASE, data_dir=tmp_path / "data", progress=False, workers=1, **kw
+    )
 
 
 def test_a_broken_file_is_reported_and_the_rest_still_builds(tmp_path):
@@ -165,7 +180,8 @@ def test_a_broken_file_is_reported_and_the_rest_still_builds(tmp_path):
 def test_a_record_that_fails_validation_is_listed_and_not_published(tmp_path, monkeypatch):
     folder = small_inputs(tmp_path)
     (folder / "bad.jsonl").write_text(
-        json.dumps({"ncj": "5", "title": "Bad grant", "grants": ["not a grant!"]}) + "\n")
+        json.dumps({"ncj": "5", "title": "Bad grant", "grants": ["not a grant!"]}) + "\n"
+    )
     summary = build([folder], settings=settings_for(tmp_path))
     assert summary.published == 2 and summary.rejected == 1
     [problem] = [p for p in summary.problems if p.kind == "rejected"]
@@ -200,8 +216,7 @@ def test_rebuilding_the_same_inputs_changes_nothing(tmp_path):
     assert (settings.data_dir / "current" / "dumps" / "SHA256SUMS").read_text() == sums
 
 
-def test_a_record_that_cannot_be_converted_is_rejected_and_the_batch_goes_on(
-        tmp_path, monkeypatch):
+def test_a_record_that_cannot_be_converted_is_rejected_and_the_batch_goes_on(tmp_path, monkeypatch):
     folder = small_inputs(tmp_path)
     real = build_module.convert_record
 
@@ -268,9 +283,10 @@ def test_a_capture_without_ncj_joins_its_page_only_when_it_agrees(tmp_path):
     for name in ("ncj-100895.txt", "ncj-100895-lossy.txt"):
         shutil.copy(SEEDS / name, folder / name)
     lossy = (SEEDS / "ncj-100895-lossy.txt").read_text(encoding="utf-8")
-    other = lossy.replace("Penal Code Citations - Sentencing in 18 American Felony Courts, "
-                          "1983-1984", "Penal Code Citations - Sentencing in 18 American Felony "
-                          "Courts, 1985-1986: A Follow-up")
+    other = lossy.replace(
+        "Penal Code Citations - Sentencing in 18 American Felony Courts, 1983-1984",
+        "Penal Code Citations - Sentencing in 18 American Felony Courts, 1985-1986: A Follow-up",
+    )
     other = other.replace("This manual contains", "This second manual describes")
     (folder / "other.txt").write_text(other, encoding="utf-8")
     summary = build([folder], settings=settings_for(tmp_path))

@@ -33,8 +33,19 @@ def inputs(tmp_path: Path, *names: str) -> Path:
 
 def test_build_prints_a_summary_and_exits_zero_when_all_published(runner, tmp_path):
     folder = inputs(tmp_path, "ncj-118663.txt", "ncj-190553.txt")
-    result = runner.invoke(main, ["build", str(folder), "--out", str(tmp_path / "d"),
-                                  "--base", "http://example.org/", "--workers", "1"])
+    result = runner.invoke(
+        main,
+        [
+            "build",
+            str(folder),
+            "--out",
+            str(tmp_path / "d"),
+            "--base",
+            "http://example.org/",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "published:         2" in result.output
     assert "triples:" in result.output
@@ -46,9 +57,11 @@ def test_build_exits_nonzero_and_lists_each_rejected_file(runner, tmp_path):
     folder = inputs(tmp_path, "ncj-118663.txt")
     (folder / "empty.txt").write_text("")
     (folder / "bad.jsonl").write_text(
-        '{"ncj": "7", "title": "T", "grants": ["bad grant"]}\n{oops\n')
-    result = runner.invoke(main, ["build", str(folder), "--out", str(tmp_path / "d"),
-                                  "--workers", "1"])
+        '{"ncj": "7", "title": "T", "grants": ["bad grant"]}\n{oops\n'
+    )
+    result = runner.invoke(
+        main, ["build", str(folder), "--out", str(tmp_path / "d"), "--workers", "1"]
+    )
     assert result.exit_code == 1
     text = result.output
     assert "published:         1" in text
@@ -59,8 +72,9 @@ def test_build_exits_nonzero_and_lists_each_rejected_file(runner, tmp_path):
 
 def test_listing_page_is_reported_not_rejected(runner, tmp_path):
     folder = inputs(tmp_path, "ncj-118663.txt", "other-taxonomy-correctional-facilities-page12.txt")
-    result = runner.invoke(main, ["build", str(folder), "--out", str(tmp_path / "d"),
-                                  "--workers", "1"])
+    result = runner.invoke(
+        main, ["build", str(folder), "--out", str(tmp_path / "d"), "--workers", "1"]
+    )
     assert result.exit_code == 0
     assert "not-a-record" in result.output and "not records:       1" in result.output
 
@@ -83,12 +97,17 @@ def test_validate_exits_zero_on_the_seeds(runner):
 
 def test_query_table_csv_and_json(runner, seed_build):
     data = str(seed_build.data_dir)
-    q = ("PREFIX kg: <https://w3id.org/ncjrs-kg/vocab#> "
-         "SELECT ?n WHERE { ?r kg:ncjNumber ?n } ORDER BY ?n LIMIT 3")
+    q = (
+        "PREFIX kg: <https://w3id.org/ncjrs-kg/vocab#> "
+        "SELECT ?n WHERE { ?r kg:ncjNumber ?n } ORDER BY ?n LIMIT 3"
+    )
     table = runner.invoke(main, ["query", q, "--data", data])
     assert table.exit_code == 0 and "(3 rows)" in table.output
-    rows = list(csv.reader(io.StringIO(
-        runner.invoke(main, ["query", q, "--data", data, "--format", "csv"]).output)))
+    rows = list(
+        csv.reader(
+            io.StringIO(runner.invoke(main, ["query", q, "--data", data, "--format", "csv"]).output)
+        )
+    )
     assert rows[0] == ["n"] and len(rows) == 4
     body = json.loads(runner.invoke(main, ["query", q, "--data", data, "--format", "json"]).output)
     assert [b["n"]["value"] for b in body["results"]["bindings"]] == [r[0] for r in rows[1:]]
@@ -104,20 +123,28 @@ def test_query_errors_are_clear(runner, seed_build, tmp_path):
 def test_installed_kg_command_runs(tmp_path):
     kg = Path(sys.executable).parent / "kg"
     folder = inputs(tmp_path, "ncj-118663.txt")
-    done = subprocess.run([str(kg), "build", str(folder), "--out", str(tmp_path / "d")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(kg), "build", str(folder), "--out", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     asked = subprocess.run(
         [str(kg), "query", "ASK { ?s ?p ?o }", "--data", str(tmp_path / "d")],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert asked.stdout.strip() == "true"
 
 
 def test_synth_writes_a_corpus_that_builds(runner, tmp_path):
     result = runner.invoke(main, ["synth", "--records", "60", "--out", str(tmp_path / "c")])
     assert result.exit_code == 0, result.output
-    built = runner.invoke(main, ["build", str(tmp_path / "c"), "--out", str(tmp_path / "d"),
-                                 "--workers", "1"])
+    built = runner.invoke(
+        main, ["build", str(tmp_path / "c"), "--out", str(tmp_path / "d"), "--workers", "1"]
+    )
     # The corpus holds a few deliberately broken files: they are reported, the rest published.
     assert built.exit_code in (0, 1)
     assert "published:" in built.output and "published:         0" not in built.output

@@ -38,16 +38,22 @@ def article() -> Record:
         title="Making Computer Crime Count",
         authors=[Agent("Marc Goodman"), Agent("Police Executive Research Forum", "organization")],
         editors=[Agent("John E. Ott")],
-        journal=Journal("FBI Law Enforcement Bulletin", volume="70", issue="8",
-                        pages="10-17", dated="August 2001"),
+        journal=Journal(
+            "FBI Law Enforcement Bulletin",
+            volume="70",
+            issue="8",
+            pages="10-17",
+            dated="August 2001",
+        ),
         date_published=PartialDate(2001, 8),
         pages=8,
         annotation="This article examined law enforcement's ability to define computer crime.",
         abstract="Computer crime has become an increasing problem.",
         abstract_source="Published Abstract Provided",
         grants=["2019-V3-GX-0001"],
-        sponsors=[Agent("National Institute of Justice", "organization", "NIJ",
-                        ("Washington, DC 20531",))],
+        sponsors=[
+            Agent("National Institute of Justice", "organization", "NIJ", ("Washington, DC 20531",))
+        ],
         formats=["Article"],
         types=["Research (Applied/Empirical)"],
         subjects=["Computer crime"],
@@ -91,14 +97,18 @@ def test_date_keeps_its_precision():
 
 def test_author_order_is_queryable_and_authors_stay_direct(article):
     g = graph_of(article)
-    rows = list(g.query(
-        """SELECT ?pos ?name WHERE {
+    rows = list(
+        g.query(
+            """SELECT ?pos ?name WHERE {
              ?r kg:authorship ?a . ?a kg:position ?pos ; kg:agent ?agent .
              ?agent schema:name ?name } ORDER BY ?pos""",
-        initNs={"kg": KG, "schema": SCHEMA},
-    ))
+            initNs={"kg": KG, "schema": SCHEMA},
+        )
+    )
     assert [(int(p), str(n)) for p, n in rows] == [
-        (1, "Marc Goodman"), (2, "Police Executive Research Forum")]
+        (1, "Marc Goodman"),
+        (2, "Police Executive Research Forum"),
+    ]
     person = URIRef(f"{BASE}id/person/marc-goodman")
     org = URIRef(f"{BASE}id/organization/police-executive-research-forum")
     r = rec_iri("190553")
@@ -165,6 +175,7 @@ def test_class_by_format():
     def cls(**kw):
         g = graph_of(Record(source_file="f", ncj="1", title="T", **kw))
         return {o for o in g.objects(rec_iri("1"), RDF.type) if str(o).startswith(str(SCHEMA))}
+
     assert cls(types=["Report (Study/Research)"]) == {SCHEMA.Report}
     assert cls(formats=["Book"]) == {SCHEMA.Book}
     assert cls(types=["Program/Project Evaluation"]) == {SCHEMA.CreativeWork}

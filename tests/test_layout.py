@@ -9,8 +9,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kg"
 STAGE_MODULES = sorted(
-    p for p in PACKAGE.rglob("*.py") if "web" not in p.relative_to(PACKAGE).parts
-    and p.name != "cli.py"
+    p
+    for p in PACKAGE.rglob("*.py")
+    if "web" not in p.relative_to(PACKAGE).parts and p.name != "cli.py"
 )
 
 
@@ -23,8 +24,12 @@ def test_stage_modules_never_import_flask_web_or_cli(path):
             imported |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
-    bad = {m for m in imported if m.split(".")[0] in ("flask", "werkzeug", "waitress")
-           or m.startswith(("kg.web", "kg.cli"))}
+    bad = {
+        m
+        for m in imported
+        if m.split(".")[0] in ("flask", "werkzeug", "waitress")
+        or m.startswith(("kg.web", "kg.cli"))
+    }
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
 

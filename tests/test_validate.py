@@ -28,9 +28,15 @@ def run(records: list[Record], *, tamper=None):
 
 
 def good(ncj="100895", **kw) -> Record:
-    fields = dict(source_file="f", ncj=ncj, title="Penal Code Citations",
-                  abstract="Data were collected.", date_published=PartialDate(1985),
-                  authors=[Agent("M A Cunniff")], grants=["88-DD-CX-0026"])
+    fields = dict(
+        source_file="f",
+        ncj=ncj,
+        title="Penal Code Citations",
+        abstract="Data were collected.",
+        date_published=PartialDate(1985),
+        authors=[Agent("M A Cunniff")],
+        grants=["88-DD-CX-0026"],
+    )
     fields.update(kw)
     return Record(**fields)
 
@@ -71,6 +77,7 @@ def test_wrong_datatype_and_bad_ncj_pattern_are_violations():
         converted[0].triples.append((r, SCHEMA.numberOfPages, Literal("many")))
         converted[0].triples = [t for t in converted[0].triples if t[1] != KG.ncjNumber]
         converted[0].triples.append((r, KG.ncjNumber, Literal("NCJ-0012")))
+
     [c], report = run([good()], tamper=tamper)
     fields = {f.field for f in report.for_record(c.iri) if f.severity == "violation"}
     assert {"length", "NCJ number"} <= fields
@@ -79,6 +86,7 @@ def test_wrong_datatype_and_bad_ncj_pattern_are_violations():
 def test_author_that_is_not_a_person_or_organisation_is_a_violation():
     def tamper(converted, ents):
         ents[:] = [t for t in ents if t[1] != RDF.type]  # the author loses its class
+
     [c], report = run([good()], tamper=tamper)
     assert not report.conforms(c.iri)
     assert any(f.field == "author" for f in report.for_record(c.iri))

@@ -75,10 +75,12 @@ def test_a_link_to_a_rejected_record_is_found_only_on_the_whole_graph(tmp_path):
     folder.mkdir()
     shutil.copy(SEEDS / "ncj-142462-abstractaspx.txt", folder)
     page = (SEEDS / "ncj-150062-abstractaspx.txt").read_text(encoding="utf-8")
-    (folder / "ncj-150062.txt").write_text(page.replace("90-DD-CX-0061", "90 DD CX 0061"),
-                                           encoding="utf-8")
-    settings = Settings.from_env(environ={}, base=BASE, data_dir=tmp_path / "d",
-                                 progress=False, workers=1)
+    (folder / "ncj-150062.txt").write_text(
+        page.replace("90-DD-CX-0061", "90 DD CX 0061"), encoding="utf-8"
+    )
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=tmp_path / "d", progress=False, workers=1
+    )
     summary = build([folder], settings=settings)
     assert summary.published == 1 and summary.rejected == 1
     [finding] = summary.graph_findings

@@ -213,8 +213,9 @@ def _render_html(desc: Description) -> str:
 @bp.get("/")
 def home():
     handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()},
-                       build_dir=handle.build.path)
+    st = dataset.stats(
+        handle.store, handle.manifest | {"base": graph_base()}, build_dir=handle.build.path
+    )
     resp = respond(
         render_template(
             "home.html",
@@ -264,8 +265,9 @@ def _dataset_links() -> list[str]:
 @bp.get("/browse/")
 def browse_index():
     handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()},
-                       build_dir=handle.build.path)
+    st = dataset.stats(
+        handle.store, handle.manifest | {"base": graph_base()}, build_dir=handle.build.path
+    )
     resp = respond(render_template("browse_index.html", st=st), HTML)
     return finish(
         resp, validator=f"browse|{data_version(handle.manifest)}", modified=None, vary_accept=False
@@ -282,8 +284,9 @@ def browse(kind: str):
     if kind not in dataset.KIND_PATTERNS:
         abort(404, description=f"Nothing to browse under {kind}.")
     handle = graph()
-    st = dataset.stats(handle.store, handle.manifest | {"base": graph_base()},
-                       build_dir=handle.build.path)
+    st = dataset.stats(
+        handle.store, handle.manifest | {"base": graph_base()}, build_dir=handle.build.path
+    )
     year = initial = None
     facets: list[tuple[str, str, int | None]] = []  # (value, label, count)
     if kind == "record":

@@ -19,7 +19,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from kg.namespaces import DCTERMS, EU_COUNTRY, ISO639_1, KG, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
-from kg.record import Agent, PartialDate, Record, slug
+from kg.record import MONTHS, Agent, PartialDate, Record, slug
 
 Triple = tuple[Node, Node, Node]
 
@@ -282,29 +282,6 @@ def citation_text(record: Record) -> str:
     if j.pages:
         text += f", pages {j.pages}"
     return text
-
-
-MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for m in names
-}
 
 
 def parse_dated(text: str) -> PartialDate | None:

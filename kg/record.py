@@ -15,6 +15,29 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+# Month names and the abbreviations NCJRS pages use, to month numbers (readers and mapping).
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
 
 @dataclass(frozen=True)
 class PartialDate:

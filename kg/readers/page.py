@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from kg.errors import NotARecord, ReadError
 from kg.readers import READERS
 from kg.readers.sanitise import MAX_PAGE_BYTES, clean_chars, clean_record, decode_page_bytes
-from kg.record import Agent, Journal, Link, PartialDate, Record
+from kg.record import MONTHS, Agent, Journal, Link, PartialDate, Record
 
 # Cut captures keep at most CUT_AT characters of page text (the text after the `# source:`
 # line, trailing newlines dropped). Measured on the seeds: every cut body is 1978-2000
@@ -31,27 +31,6 @@ SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*\s*$")
 
 # -- vocabularies ----------------------------------------------------------------------------
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 SEASONS = {"spring", "summer", "fall", "autumn", "winter"}
 
 COUNTRIES = {

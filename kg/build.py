@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,7 +51,7 @@ from kg.readers import iter_input_files, read_path
 from kg.record import Agent, Record
 from kg.settings import Settings
 from kg.stats import STATS_FILE, count_stats
-from kg.store import current_build, new_build_dir, publish_build
+from kg.store import current_build, new_build_dir, publish_build, solution_rows
 from kg.validate import (
     Finding,
     GraphFinding,
@@ -948,7 +947,7 @@ def build(
             summary.graph_findings = check_whole_graph(store, shapes_dir=settings.shapes_dir)
             clock.start("stats")
             stats = count_stats(
-                partial(_select, store),
+                lambda sparql, s=store: solution_rows(s.query(sparql)),
                 {"build": build_id, "created": datestamp, "base": settings.base},
             )
             (work.path / STATS_FILE).write_text(stats.to_json(), encoding="utf-8")
@@ -1003,12 +1002,6 @@ def _write_error(exc: OSError | sqlite3.Error, data_dir: Path) -> StoreError:
         f"cannot write the build ({reason}); the previous build, if any, is still the one served",
         file=str(data_dir),
     )
-
-
-def _select(store: ox.Store, sparql: str) -> list[dict]:
-    result = store.query(sparql)
-    names = [v.value for v in result.variables]
-    return [{n: row[n] for n in names} for row in result]
 
 
 def _last_modified(state_path: Path) -> str | None:

@@ -150,6 +150,12 @@ def _prune(data_dir: Path, *, keep: Path) -> None:
         shutil.rmtree(abandoned, ignore_errors=True)
 
 
+def solution_rows(result: ox.QuerySolutions) -> list[dict[str, object]]:
+    """SELECT solutions as dicts of pyoxigraph terms (None where a variable is unbound)."""
+    names = [v.value for v in result.variables]
+    return [{n: row[n] for n in names} for row in result]
+
+
 def open_store(build: BuildDir) -> ox.Store:
     """The build's store, read-only: many readers (server workers) can share it."""
     try:
@@ -172,9 +178,7 @@ class EmbeddedStore:
         self._pool: QueryPool | None = None  # started on the first SPARQL protocol query
 
     def select(self, sparql: str) -> list[dict[str, object]]:
-        result = self.store.query(sparql)
-        names = [v.value for v in result.variables]
-        return [{n: row[n] for n in names} for row in result]
+        return solution_rows(self.store.query(sparql))
 
     def construct(self, sparql: str) -> list[ox.Triple]:
         return list(self.store.query(sparql))
@@ -632,9 +636,7 @@ class RemoteStore:
 
     def select(self, sparql: str) -> list[dict[str, object]]:
         body = self._fetch(sparql, "application/sparql-results+json")
-        result = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
-        names = [v.value for v in result.variables]
-        return [{n: row[n] for n in names} for row in result]
+        return solution_rows(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
 
     def construct(self, sparql: str) -> list[ox.Triple]:
         body = self._fetch(sparql, "application/n-triples")

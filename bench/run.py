@@ -342,6 +342,10 @@ def report(results: dict) -> str:
     params = results["serve"].get("parameters") or {}
     lines += [
         "",
+        "Incremental rebuild by stage: "
+        + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in inc["seconds"].items())
+        + ".",
+        "",
         f"Store {gib(results['store_bytes'])}; dumps: "
         + ", ".join(f"{name} {gib(size)}" for name, size in results["dump_bytes"].items()),
     ]
@@ -402,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the builds in --work from an earlier run; measure serving",
     )
     parser.add_argument("--rdflib-rounds", type=int, default=3)
+    parser.add_argument(
+        "--build-only", action="store_true", help="measure the builds; skip serving"
+    )
     args = parser.parse_args(argv)
 
     corpus, data = args.work / "corpus", args.work / "data"
@@ -434,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
             "changed_inputs": changed,
         }
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
+    if args.build_only:
+        print(json.dumps({k: results[k] for k in ("cold", "incremental")}, indent=1))
+        return 0
     rounds = 3 if args.smoke else args.rounds
     results["serve"] = query_latencies(
         data,

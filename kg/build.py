@@ -14,10 +14,10 @@ again: its triples come from the previous build's state.
 from __future__ import annotations
 
 import fcntl
-import gzip
 import hashlib
 import json
 import multiprocessing
+import os
 import re
 import secrets
 import shutil
@@ -25,7 +25,7 @@ import sqlite3
 import sys
 import time
 import zlib
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -43,15 +43,18 @@ from kg.convert import (
     scheme_triples,
     to_ntriples,
 )
+from kg.dumps import assemble, dump_members, shard_count, shard_of
+from kg.entities import describe_all, describe_some, mention_row
 from kg.errors import KgError, NotARecord, StoreError
 from kg.formats import DUMP_FORMATS, dump_filename
 from kg.merge import merge_captures, same_work_key
-from kg.namespaces import PREFIXES, SCHEMA
+from kg.namespaces import SCHEMA
 from kg.readers import iter_input_files, read_path
-from kg.record import Agent, Record
+from kg.record import Record
 from kg.settings import Settings
+from kg.state import meta, open_state, set_meta
 from kg.stats import STATS_FILE, count_stats
-from kg.store import current_build, new_build_dir, publish_build, solution_rows
+from kg.store import BuildDir, current_build, new_build_dir, publish_build, solution_rows
 from kg.validate import (
     Finding,
     GraphFinding,
@@ -105,6 +108,7 @@ class BuildSummary:
     not_records: int = 0
     warnings: int = 0
     conflicts: int = 0
+    store_reused: bool = False  # the previous store was copied and only the changes applied
     converted: int = 0  # records converted and validated in this run (the rest were unchanged)
     changed: int = 0  # new or changed records, given a new datestamp
     deleted: int = 0  # records in the previous build that are gone from the inputs
@@ -184,13 +188,22 @@ def same_page_record(capture: Record, candidates: list[tuple[str, Record]]) -> s
     return keys.pop() if len(keys) == 1 else None
 
 
-def _read_file(path: str) -> list[tuple[str, str | None, str | None, dict | None]]:
-    """Worker: one file -> [(key, record-json, page-key, None)] or [("", None, None, problem)]."""
-    out: list[tuple[str, str | None, str | None, dict | None]] = []
+def _pack(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def _unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def _read_file(path: str) -> list[tuple[str, bytes | None, str | None, dict | None]]:
+    """Worker: one file -> [(key, packed record JSON, page key, None)] or [("", None, None,
+    problem)]."""
+    out: list[tuple[str, bytes | None, str | None, dict | None]] = []
     try:
         for item in read_path(Path(path)):
             if isinstance(item, Record):
-                out.append((item.key, item.to_json(), page_key(item.source_url), None))
+                out.append((item.key, _pack(item.to_json()), page_key(item.source_url), None))
             else:
                 out.append(("", None, None, _problem_dict(item, path)))
     except Exception as exc:  # a reader bug must not stop the batch: report it against the file
@@ -221,21 +234,35 @@ def _problem_dict(error: KgError, path: str) -> dict:
     }
 
 
-def _merge_groups(groups: list[tuple[str, list[str]]]) -> list[tuple]:
-    """Worker: merge the captures of each record; return (key, json, content hash, same-work
-    key, conflicts). A record captured once is passed through as it was read."""
+def _captures_digest(blobs: list[bytes]) -> str:
+    h = hashlib.sha256()
+    for blob in blobs:
+        h.update(len(blob).to_bytes(4, "big") + blob)
+    return h.hexdigest()[:32]
+
+
+def _merge_groups(groups: list[tuple[str, str, list[bytes]]]) -> list[tuple]:
+    """Worker: merge the captures of each record; return (key, digest, packed JSON, content
+    hash, same-work key, conflicts). A record captured once is passed through as it was read."""
     out = []
-    for key, captures in groups:
-        records = [Record.from_json(j) for j in captures]
+    for key, digest, blobs in groups:
+        records = [Record.from_json(_unpack(b)) for b in blobs]
         if len(records) == 1:
-            record, record_json, conflicts = records[0], captures[0], []
+            record, packed, conflicts = records[0], blobs[0], []
         else:
             result = merge_captures(records)
             record = result.record
-            record_json = record.to_json()
+            packed = _pack(record.to_json())
             conflicts = [_plain(c) for c in result.conflicts]
-        out.append((key, record_json, record.content_hash(), same_work_key(record), conflicts))
+        out.append((key, digest, packed, _published_hash(record), same_work_key(record), conflicts))
     return out
+
+
+def _published_hash(record: Record) -> str:
+    """The record's content hash, with what else its triples say: the files it was read from
+    and whether its capture was cut short. A renamed file is a change of the published record."""
+    text = f"{record.content_hash()}|{json.dumps(_files_of(record))}|{bool(record.truncated)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # -- converting and validating -------------------------------------------------------------------
@@ -347,44 +374,9 @@ def _validate_or_split(converted: list, *, shapes, base: str) -> ValidationRepor
 
 # -- the state of a build: per record, for incremental rebuilds and change dates -----------------
 
-STATE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    key TEXT PRIMARY KEY,
-    iri TEXT NOT NULL,
-    description_hash TEXT NOT NULL,
-    datestamp TEXT NOT NULL,
-    status TEXT NOT NULL,          -- published | rejected | deleted
-    files TEXT NOT NULL,           -- JSON list
-    findings TEXT NOT NULL,        -- JSON list
-    ntriples BLOB,                 -- zlib-compressed N-Triples of a published record
-    entities TEXT NOT NULL         -- JSON list of entity views
-);
-"""
-
-
-def _open_state(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path))
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.executescript(STATE_SCHEMA)
-    return conn
-
 
 def _view_to_json(view: EntityView) -> dict:
     return asdict(view)
-
-
-def _view_from_json(data: dict) -> EntityView:
-    agent = data.get("agent")
-    if agent:
-        agent = Agent(**{**agent, "address": tuple(agent.get("address") or ())})
-    return EntityView(
-        kind=data["kind"],
-        key=data["key"],
-        label=data["label"],
-        agent=agent,
-        funders=tuple(data.get("funders") or ()),
-    )
 
 
 # -- the pipeline ------------------------------------------------------------------------------
@@ -481,6 +473,20 @@ def build_datestamp(last_modified: str | None) -> str:
     return stamp
 
 
+@dataclass
+class Pipeline:
+    """What run_pipeline leaves: the open state, whether it continued the previous build's
+    caches, and (then) what changed against that build, for applying to a copy of its store."""
+
+    state: sqlite3.Connection
+    continued: bool
+    # key -> (previous N-Triples if it was published, new N-Triples if it is published)
+    records: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # entities named by an old or new description of a changed record
+    entities: set[tuple[str, str]] = field(default_factory=set)
+    store_reused: bool = False
+
+
 def run_pipeline(
     inputs: Sequence[str | Path],
     *,
@@ -490,198 +496,61 @@ def run_pipeline(
     datestamp: str,
     summary: BuildSummary,
     clock: StageClock | None = None,
-) -> sqlite3.Connection:
-    """Read, merge, convert and validate into work_dir/state.sqlite; return the open state."""
+) -> Pipeline:
+    """Read, merge, convert and validate into work_dir/state.sqlite, continuing the previous
+    build's state where its caches are still valid."""
     clock = clock or StageClock(summary, None)
     clock.start("read")
-    files = [str(p) for p in iter_input_files(inputs)]
-    summary.files = len(files)
-    spool = sqlite3.connect(str(work_dir / "spool.sqlite"))
-    spool.execute("PRAGMA journal_mode=OFF")
-    spool.execute("PRAGMA synchronous=OFF")
-    spool.execute("CREATE TABLE captures (key TEXT, seq INTEGER, json TEXT, page TEXT)")
+    state, continued = open_state(work_dir / "state.sqlite", previous_state)
+    result = Pipeline(state, continued)
     pool = _pool(settings.workers)
     try:
-        seq = 0
-        for results in _progress(
-            settings, _imap(pool, _read_file, files, chunksize=16), total=len(files), desc="read"
-        ):
-            for key, record_json, page, problem in results:
-                if problem:
-                    p = Problem(**problem)
-                    summary.problems.append(p)
-                    if p.kind == "not-a-record":
-                        summary.not_records += 1
-                    else:
-                        summary.read_errors += 1
-                    continue
-                seq += 1
-                spool.execute(
-                    "INSERT INTO captures VALUES (?, ?, ?, ?)", (key, seq, record_json, page)
-                )
-        summary.captures = seq
-        # A capture without an NCJ number joins the record whose capture of the same page has
-        # one, when the two agree (see same_page_record).
-        spool.execute("CREATE INDEX captures_page ON captures (page)")
-        joins = []
-        pages = spool.execute(
-            "SELECT page, group_concat(DISTINCT key) FROM captures WHERE page IN "
-            "(SELECT page FROM captures WHERE key LIKE 'x%' AND page IS NOT NULL) "
-            "AND key NOT LIKE 'x%' GROUP BY page"
-        ).fetchall()
-        for page, keys in pages:
-            if keys.count(",") >= MAX_PAGE_RECORDS:  # a slug many records share: no proof
-                continue
-            candidates = [
-                (k, Record.from_json(j))
-                for k, j in spool.execute(
-                    "SELECT key, json FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,)
-                )
-            ]
-            for seq, record_json in spool.execute(
-                "SELECT seq, json FROM captures WHERE page = ? AND key LIKE 'x%'", (page,)
-            ).fetchall():
-                key = same_page_record(Record.from_json(record_json), candidates)
-                if key:
-                    joins.append((key, seq))
-        spool.executemany("UPDATE captures SET key = ? WHERE seq = ?", joins)
-        spool.execute("CREATE INDEX captures_key ON captures (key, seq)")
-        spool.commit()
+        files = [str(p) for p in iter_input_files(inputs)]
+        summary.files = len(files)
+        _read_changed_files(state, files, pool, settings)
+        problems = dict(state.execute("SELECT path, problems FROM files"))
+        for path in files:
+            for problem in json.loads(problems[path]):
+                p = Problem(**problem)
+                summary.problems.append(p)
+                if p.kind == "not-a-record":
+                    summary.not_records += 1
+                else:
+                    summary.read_errors += 1
+        summary.captures = state.execute("SELECT count(*) FROM captures").fetchone()[0]
+        _join_same_page_captures(state)
+        state.commit()
 
-        # Merge captures of one record, and find records that name the same work.
         clock.start("merge")
-        spool.execute("CREATE TABLE merged (key TEXT PRIMARY KEY, json TEXT, hash TEXT)")
+        _merge_changed_records(state, pool, settings)
+        state.commit()
+        summary.records = state.execute("SELECT count(*) FROM merged").fetchone()[0]
         works: dict[str, list[str]] = defaultdict(list)
-
-        def groups() -> Iterator[list[tuple[str, list[str]]]]:
-            chunk: list[tuple[str, list[str]]] = []
-            current_key, group = None, []
-            for key, record_json in spool.execute(
-                "SELECT key, json FROM captures ORDER BY key, seq"
-            ):
-                if key != current_key and group:
-                    chunk.append((current_key, group))
-                    group = []
-                    if len(chunk) >= settings.batch_size:
-                        yield chunk
-                        chunk = []
-                current_key = key
-                group.append(record_json)
-            if group:
-                chunk.append((current_key, group))
-            if chunk:
-                yield chunk
-
-        for merged_chunk in _bounded_imap(
-            pool, _merge_groups, groups(), window=2 * max(1, settings.workers)
+        for key, work, conflicts in state.execute(
+            "SELECT key, work_key, conflicts FROM merged ORDER BY key"
         ):
-            for key, record_json, content_hash, work, conflicts in merged_chunk:
-                for conflict in conflicts:
-                    summary.conflicts += 1
-                    summary.conflict_list.append({"record": key, **conflict})
-                if work:
-                    works[work].append(key)
-                spool.execute(
-                    "INSERT INTO merged VALUES (?, ?, ?)", (key, record_json, content_hash)
-                )
-        spool.commit()
+            if work:
+                works[work].append(key)
+            for conflict in json.loads(conflicts):
+                summary.conflicts += 1
+                summary.conflict_list.append({"record": key, **conflict})
         same_as: dict[str, list[str]] = {}
         for keys in works.values():
             if len(keys) > 1:
                 for k in keys:
                     same_as[k] = sorted(x for x in keys if x != k)
-        summary.records = spool.execute("SELECT count(*) FROM merged").fetchone()[0]
 
-        # Decide what changed against the previous build's state.
         clock.start("convert+validate")
-        state = _open_state(work_dir / "state.sqlite")
-        previous: dict[str, tuple[str, str, str]] = {}
-        if previous_state and previous_state.exists():
-            state.execute("ATTACH DATABASE ? AS prev", (str(previous_state),))
-            for key, dhash, stamp, status in state.execute(
-                "SELECT key, description_hash, datestamp, status FROM prev.records"
-            ):
-                previous[key] = (dhash, stamp, status)
-
-        def description_hash(content_hash: str, key: str) -> str:
-            text = content_hash + "|" + "|".join(same_as.get(key, ()))
-            return hashlib.sha256(text.encode()).hexdigest()
-
-        spool.execute("CREATE TABLE todo (key TEXT PRIMARY KEY)")
-        seen = set()
-        hashes: dict[str, str] = {}
-        for key, chash in spool.execute("SELECT key, hash FROM merged"):
-            seen.add(key)
-            dhash = hashes[key] = description_hash(chash, key)
-            prev = previous.get(key)
-            if prev and prev[0] == dhash and prev[2] in ("published", "rejected"):
-                state.execute(
-                    "INSERT INTO records SELECT * FROM prev.records WHERE key = ?", (key,)
-                )
-                continue
-            # New, changed, or restored after a deletion: its description changes now.
-            spool.execute("INSERT INTO todo VALUES (?)", (key,))
-        summary.changed = summary.converted = spool.execute("SELECT count(*) FROM todo").fetchone()[
-            0
-        ]
-        for key, (_, _, status) in previous.items():
-            if key not in seen:
-                if status != "deleted":
-                    summary.deleted += 1
-                    # Its last published triples stay (never loaded again): what it was, and
-                    # which OAI-PMH sets must hear of its deletion.
-                    state.execute(
-                        "INSERT INTO records SELECT key, iri, description_hash, ?, 'deleted', "
-                        "files, '[]', ntriples, '[]' FROM prev.records WHERE key = ?",
-                        (datestamp, key),
-                    )
-                else:
-                    state.execute(
-                        "INSERT INTO records SELECT * FROM prev.records WHERE key = ?", (key,)
-                    )
-
-        # Convert and validate what changed, in parallel batches, streamed from the spool.
-        def batches() -> Iterator[tuple]:
-            rows = spool.execute(
-                "SELECT m.key, m.json FROM merged m JOIN todo USING (key) ORDER BY m.key"
-            )
-            while chunk := rows.fetchmany(settings.batch_size):
-                items = [(k, j, datestamp, same_as.get(k, [])) for k, j in chunk]
-                yield (items, settings.base, str(settings.shapes_dir))
-
-        progress = _progress(settings, None, total=summary.converted, desc="convert+validate")
-        for outcomes in _bounded_imap(
-            pool, _convert_batch, batches(), window=2 * max(1, settings.workers)
-        ):
-            for o in outcomes:
-                state.execute(
-                    "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        o.key,
-                        o.iri,
-                        hashes[o.key],
-                        datestamp,
-                        o.status,
-                        json.dumps(o.files),
-                        json.dumps([asdict(f) for f in o.findings]),
-                        zlib.compress(o.ntriples.encode("utf-8")) if o.ntriples else None,
-                        json.dumps([_view_to_json(v) for v in o.entities]),
-                    ),
-                )
-            if progress is not None:
-                progress.update(len(outcomes))
-        if progress is not None:
-            progress.close()
+        todo = _decide_changes(state, result, same_as, datestamp, summary)
+        _convert_changed_records(state, result, todo, same_as, pool, settings, summary)
         state.commit()
         clock.stop()
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-        spool.close()
-        (work_dir / "spool.sqlite").unlink(missing_ok=True)
 
-    for key, files, findings, status in state.execute(
+    for key, files_json, findings, status in state.execute(
         "SELECT key, files, findings, status FROM records WHERE status != 'deleted' ORDER BY key"
     ):
         findings = json.loads(findings)
@@ -692,9 +561,245 @@ def run_pipeline(
             summary.rejected += 1
             violations = [Finding(**f).describe() for f in findings if f["severity"] == "violation"]
             summary.problems.append(
-                Problem("rejected", ", ".join(json.loads(files)), None, key, "; ".join(violations))
+                Problem(
+                    "rejected", ", ".join(json.loads(files_json)), None, key, "; ".join(violations)
+                )
             )
-    return state
+    return result
+
+
+def _read_changed_files(state: sqlite3.Connection, files: list[str], pool, settings) -> None:
+    """Read the files that are new or whose size or modification time changed; forget the
+    captures of files that changed or are gone. The others' captures are already in the state."""
+    known = {
+        path: (size, mtime)
+        for path, size, mtime in state.execute("SELECT path, size, mtime_ns FROM files")
+    }
+    stats: dict[str, tuple[int, int]] = {}
+    for path in files:
+        st = os.stat(path)
+        stats[path] = (st.st_size, st.st_mtime_ns)
+    to_read = [path for path in files if known.get(path) != stats[path]]
+    stale = [path for path in known if path not in stats or known[path] != stats[path]]
+    state.executemany("DELETE FROM captures WHERE file = ?", ((p,) for p in stale))
+    state.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in stale))
+    results = _imap(pool, _read_file, to_read, chunksize=16)
+    for path, items in zip(
+        to_read, _progress(settings, results, total=len(to_read), desc="read"), strict=True
+    ):
+        problems = []
+        idx = 0
+        for key, packed, page, problem in items:
+            if problem:
+                problems.append(problem)
+                continue
+            state.execute(
+                "INSERT INTO captures VALUES (?, ?, ?, ?, ?, ?)",
+                (path, idx, key, key, page, packed),
+            )
+            idx += 1
+        state.execute(
+            "INSERT INTO files VALUES (?, ?, ?, ?)", (path, *stats[path], json.dumps(problems))
+        )
+
+
+def _join_same_page_captures(state: sqlite3.Connection) -> None:
+    """A capture without an NCJ number joins the record whose capture of the same page has one,
+    when the two agree (see same_page_record). Redone on every build: a new capture of a page
+    can change the answer for an old one."""
+    state.execute("UPDATE captures SET key = source_key WHERE key != source_key")
+    pages = state.execute(
+        "SELECT page, group_concat(DISTINCT key) FROM captures WHERE page IN "
+        "(SELECT page FROM captures WHERE key LIKE 'x%' AND page IS NOT NULL) "
+        "AND key NOT LIKE 'x%' GROUP BY page"
+    ).fetchall()
+    joins = []
+    for page, keys in pages:
+        if keys.count(",") >= MAX_PAGE_RECORDS:  # a slug many records share: no proof
+            continue
+        candidates = [
+            (k, Record.from_json(_unpack(b)))
+            for k, b in state.execute(
+                "SELECT key, record FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,)
+            )
+        ]
+        for file, idx, packed in state.execute(
+            "SELECT file, idx, record FROM captures WHERE page = ? AND key LIKE 'x%'", (page,)
+        ).fetchall():
+            key = same_page_record(Record.from_json(_unpack(packed)), candidates)
+            if key:
+                joins.append((key, file, idx))
+    state.executemany("UPDATE captures SET key = ? WHERE file = ? AND idx = ?", joins)
+
+
+def _merge_changed_records(state: sqlite3.Connection, pool, settings: Settings) -> None:
+    """Merge the captures of each record whose captures changed; forget records with none."""
+    previous = dict(state.execute("SELECT key, digest FROM merged"))
+    seen: set[str] = set()
+
+    def groups() -> Iterator[list[tuple[str, str, list[bytes]]]]:
+        chunk: list[tuple[str, str, list[bytes]]] = []
+
+        def close(key: str, blobs: list[bytes]) -> None:
+            seen.add(key)
+            digest = _captures_digest(blobs)
+            if previous.get(key) != digest:
+                chunk.append((key, digest, blobs))
+
+        current_key, group = None, []
+        # A cursor of its own: the merged rows are written on the main one meanwhile.
+        for key, packed in _rows(state, "SELECT key, record FROM captures ORDER BY key, file, idx"):
+            if key != current_key and group:
+                close(current_key, group)
+                group = []
+                if len(chunk) >= settings.batch_size:
+                    yield chunk
+                    chunk = []
+            current_key = key
+            group.append(packed)
+        if group:
+            close(current_key, group)
+        if chunk:
+            yield chunk
+
+    for merged_chunk in _bounded_imap(
+        pool, _merge_groups, groups(), window=2 * max(1, settings.workers)
+    ):
+        state.executemany(
+            "INSERT OR REPLACE INTO merged VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (key, digest, packed, chash, work, json.dumps(conflicts))
+                for key, digest, packed, chash, work, conflicts in merged_chunk
+            ),
+        )
+    gone = [(key,) for key in previous if key not in seen]
+    state.executemany("DELETE FROM merged WHERE key = ?", gone)
+
+
+def _decide_changes(
+    state: sqlite3.Connection,
+    result: Pipeline,
+    same_as: dict[str, list[str]],
+    datestamp: str,
+    summary: BuildSummary,
+) -> list[tuple[str, str, str]]:
+    """The records to convert, as (key, description hash, datestamp): new, changed or restored
+    ones get this build's datestamp; with the caches of other code, unchanged ones are converted
+    again but keep theirs. Records gone from the inputs are marked deleted."""
+
+    def description_hash(content_hash: str, key: str) -> str:
+        text = content_hash + "|" + "|".join(same_as.get(key, ()))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    previous = {
+        key: (dhash, stamp, status)
+        for key, dhash, stamp, status in state.execute(
+            "SELECT key, description_hash, datestamp, status FROM records"
+        )
+    }
+    todo = []
+    seen = set()
+    for key, chash in state.execute("SELECT key, content_hash FROM merged ORDER BY key"):
+        seen.add(key)
+        dhash = description_hash(chash, key)
+        prev = previous.get(key)
+        same = prev is not None and prev[0] == dhash and prev[2] in ("published", "rejected")
+        if not same:
+            summary.changed += 1
+        elif result.continued:
+            continue
+        todo.append((key, dhash, prev[1] if same else datestamp))
+    summary.converted = len(todo)
+    for key, (_, _, status) in previous.items():
+        if key in seen or status == "deleted":
+            continue
+        summary.deleted += 1
+        # Its last published triples stay in the state (never loaded again): what it was, and
+        # which OAI-PMH sets must hear of its deletion.
+        if result.continued and status == "published":
+            old = state.execute("SELECT ntriples FROM records WHERE key = ?", (key,)).fetchone()
+            result.records[key] = (_unpack(old[0]), None)
+            result.entities.update(
+                state.execute("SELECT kind, key FROM mentions WHERE record = ?", (key,))
+            )
+        state.execute("DELETE FROM mentions WHERE record = ?", (key,))
+        state.execute(
+            "UPDATE records SET status = 'deleted', datestamp = ?, findings = '[]', "
+            "entities = '[]' WHERE key = ?",
+            (datestamp, key),
+        )
+    return todo
+
+
+def _convert_changed_records(
+    state: sqlite3.Connection,
+    result: Pipeline,
+    todo: list[tuple[str, str, str]],
+    same_as: dict[str, list[str]],
+    pool,
+    settings: Settings,
+    summary: BuildSummary,
+) -> None:
+    """Convert and validate the records to do, in parallel batches; keep each outcome, and the
+    entities each published record names (mentions)."""
+    stamps = {key: (dhash, stamp) for key, dhash, stamp in todo}
+
+    def batches() -> Iterator[tuple]:
+        for start in range(0, len(todo), settings.batch_size):
+            items = []
+            for key, _, stamp in todo[start : start + settings.batch_size]:
+                packed = state.execute("SELECT record FROM merged WHERE key = ?", (key,)).fetchone()
+                items.append((key, _unpack(packed[0]), stamp, same_as.get(key, [])))
+            yield (items, settings.base, str(settings.shapes_dir))
+
+    progress = _progress(settings, None, total=summary.converted, desc="convert+validate")
+    for outcomes in _bounded_imap(
+        pool, _convert_batch, batches(), window=2 * max(1, settings.workers)
+    ):
+        for o in outcomes:
+            dhash, stamp = stamps[o.key]
+            if result.continued:
+                old = state.execute(
+                    "SELECT status, ntriples FROM records WHERE key = ?", (o.key,)
+                ).fetchone()
+                old_nt = _unpack(old[1]) if old and old[0] == "published" and old[1] else None
+                if old_nt is not None or o.ntriples:
+                    result.records[o.key] = (old_nt, o.ntriples or None)
+                result.entities.update(
+                    state.execute("SELECT kind, key FROM mentions WHERE record = ?", (o.key,))
+                )
+                state.execute("DELETE FROM mentions WHERE record = ?", (o.key,))
+            state.execute(
+                "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    o.key,
+                    o.iri,
+                    dhash,
+                    stamp,
+                    o.status,
+                    json.dumps(o.files),
+                    json.dumps([asdict(f) for f in o.findings]),
+                    _pack(o.ntriples) if o.ntriples else None,
+                    json.dumps([_view_to_json(v) for v in o.entities]),
+                ),
+            )
+            if o.status == "published":
+                rows = [mention_row(v, o.key) for v in o.entities]
+                state.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                if result.continued:
+                    result.entities.update((r[0], r[1]) for r in rows)
+        if progress is not None:
+            progress.update(len(outcomes))
+    if progress is not None:
+        progress.close()
+
+
+def _rows(conn: sqlite3.Connection, sql: str, args: tuple = ()) -> Iterator[tuple]:
+    """Rows of a query on a cursor of their own, fetched in blocks."""
+    cursor = conn.cursor()
+    cursor.execute(sql, args)
+    while block := cursor.fetchmany(1000):
+        yield from block
 
 
 def _plain(obj) -> dict:
@@ -703,130 +808,196 @@ def _plain(obj) -> dict:
     return plain(obj) if not isinstance(obj, dict) else obj
 
 
-def write_graph_ntriples(state: sqlite3.Connection, out: Path, *, base: str) -> int:
-    """All published records and the entities they name, as one N-Triples file for bulk load."""
-    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    chosen: dict[tuple[str, str], dict] = {}
-    addresses: dict[tuple[str, str], set] = defaultdict(set)
-    funders: dict[tuple[str, str], set] = defaultdict(set)
-    lines = 0
-    with open(out, "w", encoding="utf-8") as fh:
-        for blob, entities in state.execute(
-            "SELECT ntriples, entities FROM records WHERE status = 'published' ORDER BY key"
+def load_graph(
+    pipeline: Pipeline, work: BuildDir, previous: BuildDir | None, *, base: str
+) -> ox.Store:
+    """The new build's store: a copy of the previous one with only the changes applied when this
+    build continued its state, else a bulk load of everything."""
+    state = pipeline.state
+    if (
+        pipeline.continued
+        and previous is not None
+        and meta(state, "store") == previous.path.name
+        and previous.store_path.is_dir()
+    ):
+        # A checkpoint: hard links to the previous store's immutable files, so it costs no copy.
+        ox.Store.read_only(str(previous.store_path)).backup(str(work.store_path))
+        store = ox.Store(str(work.store_path))
+        pipeline.store_reused = True
+        removed: list[str] = []
+        added: list[str] = []
+        for old, new in pipeline.records.values():
+            _diff_lines(old, new, removed, added)
+        for kind, key, new in describe_some(state, pipeline.entities, base=base):
+            row = state.execute(
+                "SELECT ntriples FROM entities WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+            old = row[0] if row else None
+            if old == new:
+                continue
+            _diff_lines(old, new, removed, added)
+            if new is None:
+                state.execute("DELETE FROM entities WHERE kind = ? AND key = ?", (kind, key))
+            else:
+                state.execute("INSERT OR REPLACE INTO entities VALUES (?, ?, ?)", (kind, key, new))
+        for quad in _parse_lines(removed):
+            store.remove(quad)
+        store.extend(_parse_lines(added))
+        return store
+
+    graph_nt = work.path / "graph.nt"
+    state.execute("DELETE FROM entities")
+    with open(graph_nt, "w", encoding="utf-8") as fh:
+        for (packed,) in _rows(
+            state, "SELECT ntriples FROM records WHERE status = 'published' ORDER BY key"
         ):
-            text = zlib.decompress(blob).decode("utf-8")
-            fh.write(text)
-            lines += text.count("\n")
-            for view in json.loads(entities):
-                k = (view["kind"], view["key"])
-                variant = json.dumps(
-                    {"label": view["label"], "agent": _agent_name(view)}, sort_keys=True
-                )
-                counts[k][variant] += 1
-                chosen.setdefault(k, view)
-                agent = view.get("agent")
-                if agent and agent.get("address"):
-                    addresses[k].add(tuple(agent["address"]))
-                funders[k].update(view.get("funders") or ())
-        # One description per entity: the way most records write its name (ties: first in order).
-        for k, counter in counts.items():
-            best = max(counter.items(), key=lambda item: (item[1], _neg(item[0])))[0]
-            best_label = json.loads(best)["label"]
-            view = _view_from_json(
-                {**chosen[k], "label": best_label, "funders": sorted(funders[k])}
-            )
-            if view.agent:
-                view = EntityView(
-                    view.kind,
-                    view.key,
-                    best_label,
-                    agent=Agent(
-                        best_label,
-                        view.agent.kind,
-                        _acronym(view.agent, counter),
-                        view.agent.address,
-                    ),
-                    funders=view.funders,
-                )
-            text = "".join(to_ntriples(entity_triples(view, base=base, addresses=addresses[k])))
-            fh.write(text)
-            lines += text.count("\n")
-        text = "".join(to_ntriples(scheme_triples(base=base)))
-        fh.write(text)
-        lines += text.count("\n")
-    return lines
+            fh.write(_unpack(packed))
+        rows = []
+        for row in describe_all(state, base=base):
+            fh.write(row[2])
+            rows.append(row)
+            if len(rows) >= 5000:
+                state.executemany("INSERT INTO entities VALUES (?, ?, ?)", rows)
+                rows = []
+        state.executemany("INSERT INTO entities VALUES (?, ?, ?)", rows)
+        fh.write(scheme_ntriples(base))
+    store = ox.Store(str(work.store_path))
+    store.bulk_load(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)
+    store.optimize()
+    graph_nt.unlink()
+    return store
 
 
-def _agent_name(view: dict) -> str | None:
-    agent = view.get("agent")
-    return agent.get("acronym") if agent else None
+def scheme_ntriples(base: str) -> str:
+    return "".join(to_ntriples(scheme_triples(base=base)))
 
 
-def _acronym(agent: Agent, counter: Counter) -> str | None:
-    acronyms = Counter()
-    for variant, n in counter.items():
-        acro = json.loads(variant)["agent"]
-        if acro:
-            acronyms[acro] += n
-    return max(sorted(acronyms), key=lambda a: acronyms[a]) if acronyms else agent.acronym
+def _diff_lines(old: str | None, new: str | None, removed: list, added: list) -> None:
+    before = set(old.splitlines()) if old else set()
+    after = set(new.splitlines()) if new else set()
+    removed.extend(before - after)
+    added.extend(after - before)
 
 
-def _neg(text: str) -> tuple:
-    # max() over (count, _neg(text)) picks the lexically smallest text among equal counts.
-    return tuple(-ord(c) for c in text)
+def _parse_lines(lines: list[str]) -> list:
+    if not lines:
+        return []
+    return list(ox.parse(("\n".join(lines) + "\n").encode("utf-8"), ox.RdfFormat.N_TRIPLES))
 
 
-def _gzip_file(src: Path, target: Path) -> None:
-    """Gzip reproducibly: no file name or time in the header, so equal input, equal bytes."""
-    with open(src, "rb") as raw, open(target, "wb") as out:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
-            shutil.copyfileobj(raw, gz, 1 << 20)
+# -- dumps ---------------------------------------------------------------------------------------
+
+SCHEMES_PART, RECORDS_PART, ENTITIES_PART = 0, 1, 2
+_shard_connections: dict[str, sqlite3.Connection] = {}
 
 
-def _dump_from_store(args: tuple[str, str, str]) -> None:
-    """Worker: one dump format written by Oxigraph from the finished store, then gzipped."""
-    store_path, fmt_name, target = args
-    fmt = next(f for f in DUMP_FORMATS if f.name == fmt_name)
-    store = ox.Store.read_only(store_path)
-    raw = Path(target).with_suffix(".raw")
-    store.dump(
-        str(raw),
-        fmt.oxigraph,
-        from_graph=ox.DefaultGraph(),
-        prefixes=PREFIXES if fmt.name == "turtle" else None,
+def _dump_shard(args: tuple[str, int, int, str, list, str]) -> tuple[int, int, str, dict]:
+    """Worker: the gzip members of one shard of records or entities, read from the state."""
+    state_path, part, shard, digest, keys, base = args
+    conn = _shard_connections.get(state_path)
+    if conn is None:
+        conn = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True)
+        _shard_connections.clear()
+        _shard_connections[state_path] = conn
+    if part == RECORDS_PART:
+        text = "".join(
+            _unpack(conn.execute("SELECT ntriples FROM records WHERE key = ?", (k,)).fetchone()[0])
+            for k in keys
+        )
+    elif part == ENTITIES_PART:
+        text = "".join(
+            conn.execute(
+                "SELECT ntriples FROM entities WHERE kind = ? AND key = ?", tuple(k)
+            ).fetchone()[0]
+            for k in keys
+        )
+    else:
+        text = scheme_ntriples(base)
+    return part, shard, digest, dump_members(text)
+
+
+def write_dumps(
+    state: sqlite3.Connection, state_path: Path, dumps: Path, *, workers: int, base: str
+) -> list[dict]:
+    """The dumps, as the concatenation of one gzip member per shard (records and entities are
+    spread over shards by a hash of their key). Only shards whose content changed since the
+    previous build are serialised and compressed again; the others' members are reused."""
+    digests: dict[tuple[int, int], hashlib._Hash] = {}
+    keys: dict[tuple[int, int], list] = defaultdict(list)
+
+    def add(shard: tuple[int, int], key, text: str) -> None:
+        keys[shard].append(key)
+        digests.setdefault(shard, hashlib.sha256()).update(text.encode("utf-8") + b"\n")
+
+    counts = {
+        RECORDS_PART: "SELECT count(*) FROM records WHERE status = 'published'",
+        ENTITIES_PART: "SELECT count(*) FROM entities",
+    }
+    shards = {}
+    for part, sql in counts.items():
+        current = meta(state, f"shards:{part}")
+        shards[part] = shard_count(
+            state.execute(sql).fetchone()[0], int(current) if current else None
+        )
+        set_meta(state, f"shards:{part}", str(shards[part]))
+    add((SCHEMES_PART, 0), "", scheme_ntriples(base))
+    for key, stamp, dhash in _rows(
+        state,
+        "SELECT key, datestamp, description_hash FROM records WHERE status = 'published' "
+        "ORDER BY key",
+    ):
+        shard = (RECORDS_PART, shard_of(key, shards[RECORDS_PART]))
+        add(shard, key, f"{shards[RECORDS_PART]}|{key}|{stamp}|{dhash}")
+    for kind, key, text in _rows(
+        state, "SELECT kind, key, ntriples FROM entities ORDER BY kind, key"
+    ):
+        shard = (ENTITIES_PART, shard_of(f"{kind}/{key}", shards[ENTITIES_PART]))
+        add(shard, (kind, key), f"{shards[ENTITIES_PART]}|{text}")
+    wanted = {shard: h.hexdigest()[:32] for shard, h in digests.items()}
+    stored = {
+        (part, shard): digest
+        for part, shard, digest in state.execute(
+            "SELECT DISTINCT part, shard, digest FROM dump_parts"
+        )
+    }
+    state.executemany(
+        "DELETE FROM dump_parts WHERE part = ? AND shard = ?",
+        [s for s in stored if wanted.get(s) != stored[s]],
     )
-    del store
-    _gzip_file(raw, Path(target))
-    raw.unlink()
-
-
-def write_dumps(store_path: Path, graph_nt: Path, dumps: Path, *, workers: int) -> list[dict]:
-    """The dumps. N-Triples is the loaded file itself (one line per distinct triple, records
-    in key order); Oxigraph writes the others from the store, in parallel processes, because
-    its serialisers hold the GIL."""
-    dumps.mkdir(parents=True, exist_ok=True)
+    state.commit()  # the workers read the state
     jobs = [
-        (str(store_path), f.name, str(dumps / dump_filename(f)))
-        for f in DUMP_FORMATS
-        if f.name != "ntriples"
+        (str(state_path), part, shard, wanted[(part, shard)], keys[(part, shard)], base)
+        for (part, shard) in sorted(wanted)
+        if stored.get((part, shard)) != wanted[(part, shard)]
     ]
-    pool = _pool(min(workers, len(jobs)))
+    pool = _pool(min(workers, max(1, len(jobs) // 64)))
     try:
-        pending = [pool.apply_async(_dump_from_store, (job,)) for job in jobs] if pool else []
-        nt = next(f for f in DUMP_FORMATS if f.name == "ntriples")
-        _gzip_file(graph_nt, dumps / dump_filename(nt))
-        if pool is None:
-            for job in jobs:
-                _dump_from_store(job)
-        for p in pending:
-            p.get()
+        results = (
+            pool.imap_unordered(_dump_shard, jobs, chunksize=16) if pool else map(_dump_shard, jobs)
+        )
+        for part, shard, digest, members in results:
+            state.executemany(
+                "INSERT INTO dump_parts VALUES (?, ?, ?, ?, ?)",
+                [(part, shard, digest, fmt, member) for fmt, member in members.items()],
+            )
     finally:
         if pool is not None:
             pool.close()
             pool.join()
+    state.commit()
+    dumps.mkdir(parents=True, exist_ok=True)
     entries = []
     for fmt in DUMP_FORMATS:
         target = dumps / dump_filename(fmt)
+        members = (
+            row[0]
+            for row in _rows(
+                state,
+                "SELECT member FROM dump_parts WHERE format = ? ORDER BY part, shard",
+                (fmt.name,),
+            )
+        )
+        assemble(target, fmt.name, members)
         entries.append(
             {
                 "name": target.name,
@@ -928,7 +1099,7 @@ def build(
         build_id = datestamp.replace("-", "").replace(":", "") + f"-{secrets.token_hex(3)}"
         work = new_build_dir(data_dir, build_id)
         try:
-            state = run_pipeline(
+            pipeline = run_pipeline(
                 inputs,
                 settings=settings,
                 work_dir=work.path,
@@ -937,12 +1108,10 @@ def build(
                 summary=summary,
                 clock=clock,
             )
+            state = pipeline.state
             clock.start("load")
-            graph_nt = work.path / "graph.nt"
-            write_graph_ntriples(state, graph_nt, base=settings.base)
-            store = ox.Store(str(work.store_path))
-            store.bulk_load(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)
-            store.optimize()
+            store = load_graph(pipeline, work, previous, base=settings.base)
+            summary.store_reused = pipeline.store_reused
             summary.triples = len(store)
             summary.graph_findings = check_whole_graph(store, shapes_dir=settings.shapes_dir)
             clock.start("stats")
@@ -953,9 +1122,11 @@ def build(
             (work.path / STATS_FILE).write_text(stats.to_json(), encoding="utf-8")
             store.flush()
             del store
+            set_meta(state, "store", build_id)  # the next build may start from this store
             clock.start("dump")
-            dumps = write_dumps(work.store_path, graph_nt, work.dumps, workers=settings.workers)
-            graph_nt.unlink()
+            dumps = write_dumps(
+                state, work.state_path, work.dumps, workers=settings.workers, base=settings.base
+            )
             if settings.store != "oxigraph":  # a remote SPARQL store gets the same graph
                 from kg.remote import load_into_remote
 
@@ -1025,7 +1196,7 @@ def validate_only(
         previous_state=None,
         datestamp=now_datestamp(),
         summary=summary,
-    )
+    ).state
     rows = [
         (key, ", ".join(json.loads(files)), json.loads(findings))
         for key, files, findings in state.execute(

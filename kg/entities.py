@@ -1,0 +1,154 @@
+"""One description per entity, from the ways the records name it.
+
+Records name the same person, organisation or journal in slightly different ways. Each
+published record's mentions are kept in the build state (table `mentions`); an entity's
+published description takes the name most records use (ties: the first in sort order), every
+address seen for an organisation and every funder seen for a grant. Because the description is a
+function of the mentions alone, an incremental build only describes again the entities whose
+mentions changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+
+from kg.convert import EntityView, entity_triples, to_ntriples
+from kg.record import Agent
+
+Entity = tuple[str, str]  # (kind, key)
+
+
+def mention_row(view: EntityView, record: str) -> tuple:
+    """The `mentions` row for one entity as one record names it."""
+    agent = view.agent
+    variant = json.dumps(
+        {"label": view.label, "agent": agent.acronym if agent else None}, sort_keys=True
+    )
+    address = json.dumps(list(agent.address)) if agent and agent.address else None
+    funders = json.dumps(list(view.funders)) if view.funders else None
+    return (view.kind, view.key, record, variant, json.dumps(asdict(view)), address, funders)
+
+
+def view_from_json(data: dict) -> EntityView:
+    agent = data.get("agent")
+    if agent:
+        agent = Agent(**{**agent, "address": tuple(agent.get("address") or ())})
+    return EntityView(
+        kind=data["kind"],
+        key=data["key"],
+        label=data["label"],
+        agent=agent,
+        funders=tuple(data.get("funders") or ()),
+    )
+
+
+def describe_all(state: sqlite3.Connection, *, base: str) -> Iterator[tuple[str, str, str]]:
+    """(kind, key, N-Triples) of every entity named by a published record, in (kind, key)
+    order."""
+    addresses = _grouped(
+        state.execute(
+            "SELECT kind, key, address FROM mentions WHERE address IS NOT NULL "
+            "GROUP BY kind, key, address"
+        )
+    )
+    funders = _grouped(
+        state.execute(
+            "SELECT kind, key, funders FROM mentions WHERE funders IS NOT NULL "
+            "GROUP BY kind, key, funders"
+        )
+    )
+    cursor = state.cursor()
+    cursor.execute(
+        "SELECT kind, key, variant, count(*), min(record), view FROM mentions "
+        "GROUP BY kind, key, variant ORDER BY kind, key"
+    )
+    current: Entity | None = None
+    variants: list[tuple] = []
+    while block := cursor.fetchmany(1000):
+        for kind, key, variant, n, first, view in block:
+            if (kind, key) != current and variants:
+                yield (*current, _ntriples(variants, addresses, funders, current, base))
+                variants = []
+            current = (kind, key)
+            variants.append((variant, n, first, view))
+    if variants:
+        yield (*current, _ntriples(variants, addresses, funders, current, base))
+
+
+def describe_some(
+    state: sqlite3.Connection, entities: Iterable[Entity], *, base: str
+) -> Iterator[tuple[str, str, str | None]]:
+    """(kind, key, N-Triples) of the given entities; None for one no published record names."""
+    for kind, key in sorted(set(entities)):
+        where = (kind, key)
+        variants = state.execute(
+            "SELECT variant, count(*), min(record), view FROM mentions "
+            "WHERE kind = ? AND key = ? GROUP BY variant",
+            where,
+        ).fetchall()
+        if not variants:
+            yield kind, key, None
+            continue
+        addresses = _grouped(
+            (kind, key, a)
+            for (a,) in state.execute(
+                "SELECT DISTINCT address FROM mentions "
+                "WHERE kind = ? AND key = ? AND address IS NOT NULL",
+                where,
+            )
+        )
+        funders = _grouped(
+            (kind, key, f)
+            for (f,) in state.execute(
+                "SELECT DISTINCT funders FROM mentions "
+                "WHERE kind = ? AND key = ? AND funders IS NOT NULL",
+                where,
+            )
+        )
+        yield kind, key, _ntriples(variants, addresses, funders, (kind, key), base)
+
+
+def _grouped(rows: Iterable[tuple[str, str, str]]) -> dict[Entity, list]:
+    out: dict[Entity, list] = {}
+    for kind, key, value in rows:
+        out.setdefault((kind, key), []).append(json.loads(value))
+    return out
+
+
+def _ntriples(
+    variants: list[tuple[str, int, str, str]],
+    addresses: dict[Entity, list],
+    funders: dict[Entity, list],
+    entity: Entity,
+    base: str,
+) -> str:
+    """The description from (variant, count, first record, a view) rows: the name most records
+    use (ties: the smallest variant), the view of the first record naming it for the rest."""
+    counts = Counter({variant: n for variant, n, _, _ in variants})
+    best = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+    label = json.loads(best)["label"]
+    chosen = json.loads(min(variants, key=lambda v: v[2])[3])
+    all_funders = sorted({f for group in funders.get(entity, []) for f in group})
+    view = view_from_json({**chosen, "label": label, "funders": all_funders})
+    if view.agent:
+        acronyms: Counter = Counter()
+        for variant, n in counts.items():
+            acronym = json.loads(variant)["agent"]
+            if acronym:
+                acronyms[acronym] += n
+        acronym = (
+            max(sorted(acronyms), key=lambda a: acronyms[a]) if acronyms else view.agent.acronym
+        )
+        view = EntityView(
+            view.kind,
+            view.key,
+            label,
+            agent=Agent(label, view.agent.kind, acronym, view.agent.address),
+            funders=view.funders,
+        )
+    lines = {tuple(a) for a in addresses.get(entity, [])}
+    return "".join(to_ntriples(entity_triples(view, base=base, addresses=lines)))

@@ -888,37 +888,19 @@ def _parse_lines(lines: list[str]) -> list:
 # -- dumps ---------------------------------------------------------------------------------------
 
 SCHEMES_PART, RECORDS_PART, ENTITIES_PART = 0, 1, 2
-_shard_connections: dict[str, sqlite3.Connection] = {}
 
 
-def _dump_shard(args: tuple[str, int, int, str, list, str]) -> tuple[int, int, str, dict]:
-    """Worker: the gzip members of one shard of records or entities, read from the state."""
-    state_path, part, shard, digest, keys, base = args
-    conn = _shard_connections.get(state_path)
-    if conn is None:
-        conn = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True)
-        _shard_connections.clear()
-        _shard_connections[state_path] = conn
-    if part == RECORDS_PART:
-        text = "".join(
-            _unpack(conn.execute("SELECT ntriples FROM records WHERE key = ?", (k,)).fetchone()[0])
-            for k in keys
-        )
-    elif part == ENTITIES_PART:
-        text = "".join(
-            conn.execute(
-                "SELECT ntriples FROM entities WHERE kind = ? AND key = ?", tuple(k)
-            ).fetchone()[0]
-            for k in keys
-        )
-    else:
-        text = scheme_ntriples(base)
-    return part, shard, digest, dump_members(text)
+def _dump_shards(jobs: list[tuple[int, int, str, list]]) -> list[tuple[int, int, str, dict]]:
+    """Worker: the gzip members of some shards, from their records' packed N-Triples or their
+    entities' N-Triples (read by the main process: the workers never touch the state)."""
+    out = []
+    for part, shard, digest, texts in jobs:
+        text = "".join(_unpack(t) if isinstance(t, bytes) else t for t in texts)
+        out.append((part, shard, digest, dump_members(text)))
+    return out
 
 
-def write_dumps(
-    state: sqlite3.Connection, state_path: Path, dumps: Path, *, workers: int, base: str
-) -> list[dict]:
+def write_dumps(state: sqlite3.Connection, dumps: Path, *, workers: int, base: str) -> list[dict]:
     """The dumps, as the concatenation of one gzip member per shard (records and entities are
     spread over shards by a hash of their key). Only shards whose content changed since the
     previous build are serialised and compressed again; the others' members are reused."""
@@ -964,22 +946,29 @@ def write_dumps(
         "DELETE FROM dump_parts WHERE part = ? AND shard = ?",
         [s for s in stored if wanted.get(s) != stored[s]],
     )
-    state.commit()  # the workers read the state
-    jobs = [
-        (str(state_path), part, shard, wanted[(part, shard)], keys[(part, shard)], base)
-        for (part, shard) in sorted(wanted)
-        if stored.get((part, shard)) != wanted[(part, shard)]
-    ]
-    pool = _pool(min(workers, max(1, len(jobs) // 64)))
+    dirty = [shard for shard in sorted(wanted) if stored.get(shard) != wanted[shard]]
+
+    def texts(part: int, shard: int) -> list:
+        if part == RECORDS_PART:
+            sql = "SELECT ntriples FROM records WHERE key = ?"
+            return [state.execute(sql, (k,)).fetchone()[0] for k in keys[(part, shard)]]
+        if part == ENTITIES_PART:
+            sql = "SELECT ntriples FROM entities WHERE kind = ? AND key = ?"
+            return [state.execute(sql, k).fetchone()[0] for k in keys[(part, shard)]]
+        return [scheme_ntriples(base)]
+
+    def jobs() -> Iterator[list]:
+        for start in range(0, len(dirty), 32):
+            yield [(p, s, wanted[(p, s)], texts(p, s)) for p, s in dirty[start : start + 32]]
+
+    pool = _pool(min(workers, max(1, len(dirty) // 64)))
     try:
-        results = (
-            pool.imap_unordered(_dump_shard, jobs, chunksize=16) if pool else map(_dump_shard, jobs)
-        )
-        for part, shard, digest, members in results:
-            state.executemany(
-                "INSERT INTO dump_parts VALUES (?, ?, ?, ?, ?)",
-                [(part, shard, digest, fmt, member) for fmt, member in members.items()],
-            )
+        for done in _bounded_imap(pool, _dump_shards, jobs(), window=2 * max(1, workers)):
+            for part, shard, digest, members in done:
+                state.executemany(
+                    "INSERT INTO dump_parts VALUES (?, ?, ?, ?, ?)",
+                    [(part, shard, digest, fmt, member) for fmt, member in members.items()],
+                )
     finally:
         if pool is not None:
             pool.close()
@@ -1124,9 +1113,7 @@ def build(
             del store
             set_meta(state, "store", build_id)  # the next build may start from this store
             clock.start("dump")
-            dumps = write_dumps(
-                state, work.state_path, work.dumps, workers=settings.workers, base=settings.base
-            )
+            dumps = write_dumps(state, work.dumps, workers=settings.workers, base=settings.base)
             if settings.store != "oxigraph":  # a remote SPARQL store gets the same graph
                 from kg.remote import load_into_remote
 

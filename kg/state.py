@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS entities (
     PRIMARY KEY (kind, key)
 );
 CREATE TABLE IF NOT EXISTS dump_parts (
-    part TEXT NOT NULL,            -- s (schemes) | r (records) | e (entities)
+    part INTEGER NOT NULL,         -- 0 schemes, 1 records, 2 entities
     shard INTEGER NOT NULL,
     digest TEXT NOT NULL,
     format TEXT NOT NULL,

@@ -550,14 +550,16 @@ def run_pipeline(
             pool.close()
             pool.join()
 
+    summary.published = state.execute(
+        "SELECT count(*) FROM records WHERE status = 'published'"
+    ).fetchone()[0]
     for key, files_json, findings, status in state.execute(
-        "SELECT key, files, findings, status FROM records WHERE status != 'deleted' ORDER BY key"
+        "SELECT key, files, findings, status FROM records WHERE status != 'deleted' "
+        "AND (status != 'published' OR findings != '[]') ORDER BY key"
     ):
         findings = json.loads(findings)
         summary.warnings += sum(1 for f in findings if f["severity"] == "warning")
-        if status == "published":
-            summary.published += 1
-        else:
+        if status != "published":
             summary.rejected += 1
             violations = [Finding(**f).describe() for f in findings if f["severity"] == "violation"]
             summary.problems.append(
@@ -583,7 +585,10 @@ def _read_changed_files(state: sqlite3.Connection, files: list[str], pool, setti
     stale = [path for path in known if path not in stats or known[path] != stats[path]]
     state.executemany("DELETE FROM captures WHERE file = ?", ((p,) for p in stale))
     state.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in stale))
-    results = _imap(pool, _read_file, to_read, chunksize=16)
+    # Small chunks when there are few files (a few large JSON Lines files must not all go to
+    # one worker), larger ones to spare messages when there are many.
+    chunksize = max(1, min(16, len(to_read) // (8 * max(1, settings.workers))))
+    results = _imap(pool, _read_file, to_read, chunksize=chunksize)
     for path, items in zip(
         to_read, _progress(settings, results, total=len(to_read), desc="read"), strict=True
     ):
@@ -872,6 +877,41 @@ def scheme_ntriples(base: str) -> str:
     return "".join(to_ntriples(scheme_triples(base=base)))
 
 
+def _check_and_count(args: tuple[str, str, dict, str]) -> tuple[list[GraphFinding], int]:
+    """Worker: the whole-graph checks and the build's counts (stats.json), from the store."""
+    store_path, shapes_dir, manifest, stats_path = args
+    store = ox.Store.read_only(store_path)
+    findings = check_whole_graph(store, shapes_dir=Path(shapes_dir))
+    stats = count_stats(lambda sparql: solution_rows(store.query(sparql)), manifest)
+    Path(stats_path).write_text(stats.to_json(), encoding="utf-8")
+    return findings, stats.triples
+
+
+class _Background:
+    """fn(args) in a process of its own when there is more than one worker, else at once."""
+
+    def __init__(self, workers: int, fn: Callable, args) -> None:
+        self.pool = multiprocessing.get_context("fork").Pool(1) if workers > 1 else None
+        if self.pool is None:
+            self.result = fn(args)
+        else:
+            self.pending = self.pool.apply_async(fn, (args,))
+
+    def __call__(self):
+        if self.pool is None:
+            return self.result
+        try:
+            return self.pending.get()
+        finally:
+            self.pool.close()
+            self.pool.join()
+
+    def cancel(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
 def _diff_lines(old: str | None, new: str | None, removed: list, added: list) -> None:
     before = set(old.splitlines()) if old else set()
     after = set(new.splitlines()) if new else set()
@@ -1019,15 +1059,15 @@ def write_reports(
     datestamp: str,
 ) -> None:
     """build.json (summary and every problem) and the SHACL findings as JSON and as RDF."""
-    from kg.report import validation_report_graph
+    from kg.report import validation_report_triples, write_validation_report
 
     reports.mkdir(parents=True, exist_ok=True)
     findings = []
-    checked = 0
+    checked = state.execute("SELECT count(*) FROM records WHERE status != 'deleted'").fetchone()[0]
     for key, status, raw in state.execute(
-        "SELECT key, status, findings FROM records WHERE status != 'deleted' ORDER BY key"
+        "SELECT key, status, findings FROM records WHERE status != 'deleted' "
+        "AND findings != '[]' ORDER BY key"
     ):
-        checked += 1
         for f in json.loads(raw):
             findings.append({**f, "key": key, "status": status})
     graph_findings = [asdict(f) for f in summary.graph_findings]
@@ -1047,10 +1087,10 @@ def write_reports(
         ),
         encoding="utf-8",
     )
-    graph = validation_report_graph(
+    triples = validation_report_triples(
         findings, graph_findings, checked=checked, shapes_dir=shapes_dir, created=datestamp
     )
-    graph.serialize(reports / "validation.ttl", format="turtle")
+    write_validation_report(reports / "validation.ttl", triples)
     build = {
         "summary": {
             k: v for k, v in asdict(summary).items() if k not in ("problems", "conflict_list")
@@ -1101,19 +1141,29 @@ def build(
             clock.start("load")
             store = load_graph(pipeline, work, previous, base=settings.base)
             summary.store_reused = pipeline.store_reused
-            summary.triples = len(store)
-            summary.graph_findings = check_whole_graph(store, shapes_dir=settings.shapes_dir)
-            clock.start("stats")
-            stats = count_stats(
-                lambda sparql, s=store: solution_rows(s.query(sparql)),
-                {"build": build_id, "created": datestamp, "base": settings.base},
-            )
-            (work.path / STATS_FILE).write_text(stats.to_json(), encoding="utf-8")
             store.flush()
             del store
             set_meta(state, "store", build_id)  # the next build may start from this store
+            # Whole-graph checks and counts read the finished store in a process of their own
+            # while this one writes the dumps.
             clock.start("dump")
-            dumps = write_dumps(state, work.dumps, workers=settings.workers, base=settings.base)
+            counting = _Background(
+                settings.workers,
+                _check_and_count,
+                (
+                    str(work.store_path),
+                    str(settings.shapes_dir),
+                    {"build": build_id, "created": datestamp, "base": settings.base},
+                    str(work.path / STATS_FILE),
+                ),
+            )
+            try:
+                dumps = write_dumps(state, work.dumps, workers=settings.workers, base=settings.base)
+            except BaseException:
+                counting.cancel()
+                raise
+            clock.start("stats")
+            summary.graph_findings, summary.triples = counting()
             if settings.store != "oxigraph":  # a remote SPARQL store gets the same graph
                 from kg.remote import load_into_remote
 

@@ -750,9 +750,11 @@ def _convert_changed_records(
     stamps = {key: (dhash, stamp) for key, dhash, stamp in todo}
 
     def batches() -> Iterator[tuple]:
-        for start in range(0, len(todo), settings.batch_size):
+        # A few records changed: smaller batches, so that every worker gets some.
+        size = max(1, min(settings.batch_size, -(-len(todo) // (4 * max(1, settings.workers)))))
+        for start in range(0, len(todo), size):
             items = []
-            for key, _, stamp in todo[start : start + settings.batch_size]:
+            for key, _, stamp in todo[start : start + size]:
                 packed = state.execute("SELECT record FROM merged WHERE key = ?", (key,)).fetchone()
                 items.append((key, _unpack(packed[0]), stamp, same_as.get(key, [])))
             yield (items, settings.base, str(settings.shapes_dir))

@@ -603,8 +603,15 @@ def _read_changed_files(state: sqlite3.Connection, files: list[str], pool, setti
                 (path, idx, key, key, page, packed),
             )
             idx += 1
+        # A file the system would not let us read is read again next time (its permissions may
+        # be fixed without touching its mtime): -1 never matches a size. A file whose content is
+        # bad stays bad until it changes.
+        unreadable = any(
+            p["reason"].startswith(("cannot read file", "reader failed")) for p in problems
+        )
+        size, mtime = (-1, -1) if unreadable else stats[path]
         state.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?)", (path, *stats[path], json.dumps(problems))
+            "INSERT INTO files VALUES (?, ?, ?, ?)", (path, size, mtime, json.dumps(problems))
         )
 
 

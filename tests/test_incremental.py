@@ -328,3 +328,28 @@ def test_an_incremental_build_publishes_what_a_full_build_of_the_same_inputs_doe
             name, ox.RdfFormat.JSON_LD
         )
         assert _dump_triples(again.dumps / name, fmt) == triples == inc_quads
+
+
+def test_a_file_that_could_not_be_read_is_read_again_though_unchanged(
+    inputs, settings, monkeypatch
+):
+    """Its permissions may be fixed without changing its mtime: the cache must not keep the
+    error. (Simulated: root reads any file, whatever its mode.)"""
+    import kg.build
+    from kg.errors import ReadError
+
+    real = kg.build.read_path
+
+    def denied(path):
+        if path.name == "ncj-100895.txt":
+            yield ReadError("cannot read file: [Errno 13] Permission denied", file=str(path))
+            return
+        yield from real(path)
+
+    monkeypatch.setattr(kg.build, "read_path", denied)
+    first = build([inputs], settings=settings)
+    assert CHANGED not in states(settings) and first.read_errors == 1
+    monkeypatch.setattr(kg.build, "read_path", real)
+    second = build([inputs], settings=settings)
+    assert states(settings)[CHANGED][0] == "published" and second.read_errors == 0
+    assert second.converted == 1  # only that record: the other files came from the cache

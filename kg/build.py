@@ -53,7 +53,7 @@ from kg.readers import iter_input_files, read_path
 from kg.record import Record
 from kg.settings import Settings
 from kg.state import meta, open_state, set_meta
-from kg.stats import STATS_FILE, count_stats
+from kg.stats import STATS_FILE, ScanCounts, Stats, count_stats, moved_counts, present
 from kg.store import BuildDir, current_build, new_build_dir, publish_build, solution_rows
 from kg.validate import (
     Finding,
@@ -247,8 +247,8 @@ def _merge_groups(groups: list[tuple[str, str, list[bytes]]]) -> list[tuple]:
     out = []
     for key, digest, blobs in groups:
         records = [Record.from_json(_unpack(b)) for b in blobs]
-        if len(records) == 1:
-            record, packed, conflicts = records[0], blobs[0], []
+        if len(records) == 1:  # the capture as read: not stored twice
+            record, packed, conflicts = records[0], None, []
         else:
             result = merge_captures(records)
             record = result.record
@@ -372,13 +372,6 @@ def _validate_or_split(converted: list, *, shapes, base: str) -> ValidationRepor
     return report
 
 
-# -- the state of a build: per record, for incremental rebuilds and change dates -----------------
-
-
-def _view_to_json(view: EntityView) -> dict:
-    return asdict(view)
-
-
 # -- the pipeline ------------------------------------------------------------------------------
 
 
@@ -485,6 +478,7 @@ class Pipeline:
     # entities named by an old or new description of a changed record
     entities: set[tuple[str, str]] = field(default_factory=set)
     store_reused: bool = False
+    scans: ScanCounts | None = None  # the previous build's scan counts, moved by the changes
 
 
 def run_pipeline(
@@ -617,31 +611,41 @@ def _read_changed_files(state: sqlite3.Connection, files: list[str], pool, setti
 
 def _join_same_page_captures(state: sqlite3.Connection) -> None:
     """A capture without an NCJ number joins the record whose capture of the same page has one,
-    when the two agree (see same_page_record). Redone on every build: a new capture of a page
-    can change the answer for an old one."""
-    state.execute("UPDATE captures SET key = source_key WHERE key != source_key")
-    pages = state.execute(
-        "SELECT page, group_concat(DISTINCT key) FROM captures WHERE page IN "
-        "(SELECT page FROM captures WHERE key LIKE 'x%' AND page IS NOT NULL) "
-        "AND key NOT LIKE 'x%' GROUP BY page"
+    when the two agree (see same_page_record). Redone on every build for every capture without
+    a number: a new capture of a page can change the answer for an old one."""
+    # Keys without an NCJ number start with "x" (Record.key); a range uses the index.
+    unnumbered = state.execute(
+        "SELECT file, idx, source_key, key, page, record FROM captures "
+        "WHERE source_key >= 'x' AND source_key < 'y'"
     ).fetchall()
-    joins = []
-    for page, keys in pages:
-        if keys.count(",") >= MAX_PAGE_RECORDS:  # a slug many records share: no proof
-            continue
+    on_page: dict[str, list] = defaultdict(list)
+    for row in unnumbered:
+        if row[4]:
+            on_page[row[4]].append(row)
+    joined: dict[tuple[str, int], str] = {}
+    for page, rows in on_page.items():
         candidates = [
             (k, Record.from_json(_unpack(b)))
             for k, b in state.execute(
-                "SELECT key, record FROM captures WHERE page = ? AND key NOT LIKE 'x%'", (page,)
+                "SELECT key, record FROM captures WHERE page = ? AND NOT "
+                "(source_key >= 'x' AND source_key < 'y')",
+                (page,),
             )
         ]
-        for file, idx, packed in state.execute(
-            "SELECT file, idx, record FROM captures WHERE page = ? AND key LIKE 'x%'", (page,)
-        ).fetchall():
+        if not candidates or len({k for k, _ in candidates}) > MAX_PAGE_RECORDS:
+            continue  # no numbered capture, or a slug many records share: no proof
+        for file, idx, _, _, _, packed in rows:
             key = same_page_record(Record.from_json(_unpack(packed)), candidates)
             if key:
-                joins.append((key, file, idx))
-    state.executemany("UPDATE captures SET key = ? WHERE file = ? AND idx = ?", joins)
+                joined[(file, idx)] = key
+    state.executemany(
+        "UPDATE captures SET key = ? WHERE file = ? AND idx = ?",
+        [
+            (joined.get((file, idx), source), file, idx)
+            for file, idx, source, key, _, _ in unnumbered
+            if joined.get((file, idx), source) != key
+        ],
+    )
 
 
 def _merge_changed_records(state: sqlite3.Connection, pool, settings: Settings) -> None:
@@ -762,8 +766,12 @@ def _convert_changed_records(
         for start in range(0, len(todo), size):
             items = []
             for key, _, stamp in todo[start : start + size]:
-                packed = state.execute("SELECT record FROM merged WHERE key = ?", (key,)).fetchone()
-                items.append((key, _unpack(packed[0]), stamp, same_as.get(key, [])))
+                (packed,) = state.execute(
+                    "SELECT coalesce(m.record, c.record) FROM merged m "
+                    "JOIN captures c ON c.key = m.key WHERE m.key = ? LIMIT 1",
+                    (key,),
+                ).fetchone()
+                items.append((key, _unpack(packed), stamp, same_as.get(key, [])))
             yield (items, settings.base, str(settings.shapes_dir))
 
     progress = _progress(settings, None, total=summary.converted, desc="convert+validate")
@@ -794,7 +802,7 @@ def _convert_changed_records(
                     json.dumps(o.files),
                     json.dumps([asdict(f) for f in o.findings]),
                     _pack(o.ntriples) if o.ntriples else None,
-                    json.dumps([_view_to_json(v) for v in o.entities]),
+                    "[]",  # the entities it names are in `mentions`
                 ),
             )
             if o.status == "published":
@@ -854,9 +862,24 @@ def load_graph(
                 state.execute("DELETE FROM entities WHERE kind = ? AND key = ?", (kind, key))
             else:
                 state.execute("INSERT OR REPLACE INTO entities VALUES (?, ?, ?)", (kind, key, new))
-        for quad in _parse_lines(removed):
+        removed_quads, added_quads = _parse_lines(removed), _parse_lines(added)
+        touched = (
+            {q.subject for q in removed_quads + added_quads},
+            {q.object for q in removed_quads + added_quads},
+        )
+        before = present(store, *touched)
+        for quad in removed_quads:
             store.remove(quad)
-        store.extend(_parse_lines(added))
+        store.extend(added_quads)
+        stats_file = previous.path / STATS_FILE
+        if stats_file.exists():
+            pipeline.scans = moved_counts(
+                Stats.from_json(stats_file.read_text(encoding="utf-8")),
+                removed_quads,
+                added_quads,
+                before,
+                present(store, *touched),
+            )
         return store
 
     graph_nt = work.path / "graph.nt"
@@ -886,12 +909,12 @@ def scheme_ntriples(base: str) -> str:
     return "".join(to_ntriples(scheme_triples(base=base)))
 
 
-def _check_and_count(args: tuple[str, str, dict, str]) -> tuple[list[GraphFinding], int]:
+def _check_and_count(args: tuple) -> tuple[list[GraphFinding], int]:
     """Worker: the whole-graph checks and the build's counts (stats.json), from the store."""
-    store_path, shapes_dir, manifest, stats_path = args
+    store_path, shapes_dir, manifest, stats_path, scans = args
     store = ox.Store.read_only(store_path)
     findings = check_whole_graph(store, shapes_dir=Path(shapes_dir))
-    stats = count_stats(lambda sparql: solution_rows(store.query(sparql)), manifest)
+    stats = count_stats(lambda sparql: solution_rows(store.query(sparql)), manifest, scans)
     Path(stats_path).write_text(stats.to_json(), encoding="utf-8")
     return findings, stats.triples
 
@@ -1035,28 +1058,20 @@ def write_dumps(state: sqlite3.Connection, dumps: Path, *, workers: int, base: s
                 (fmt.name,),
             )
         )
-        assemble(target, fmt.name, members)
+        sha256 = assemble(target, fmt.name, members)
         entries.append(
             {
                 "name": target.name,
                 "format": fmt.name,
                 "media_type": fmt.media_type,
                 "size": target.stat().st_size,
-                "sha256": _sha256(target),
+                "sha256": sha256,
             }
         )
     (dumps / "SHA256SUMS").write_text(
         "".join(f"{e['sha256']}  {e['name']}\n" for e in entries), encoding="utf-8"
     )
     return entries
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_reports(
@@ -1164,6 +1179,7 @@ def build(
                     str(settings.shapes_dir),
                     {"build": build_id, "created": datestamp, "base": settings.base},
                     str(work.path / STATS_FILE),
+                    pipeline.scans,
                 ),
             )
             try:

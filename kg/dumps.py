@@ -144,23 +144,29 @@ def _frame(fmt_name: str) -> tuple[bytes, bytes]:
         raise ValueError(f"not a dump format: {fmt_name!r}") from None
 
 
-def assemble(target: Path, fmt_name: str, members: Iterable[bytes]) -> None:
-    """Write header + members + footer to target without decompressing anything.
+def assemble(target: Path, fmt_name: str, members: Iterable[bytes]) -> str:
+    """Write header + members + footer to target without decompressing anything; return the
+    file's SHA-256 (hex), taken as it is written.
 
     Written under a temporary name beside the target and renamed, so readers see the old dump
     or the new one, never a part.
     """
     header, footer = header_member(fmt_name), footer_member(fmt_name)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
     try:
         with open(tmp, "wb") as out:
             out.write(header)
+            digest.update(header)
             for member in members:
                 if member[:2] != _GZIP_HEADER[:2]:
                     raise ValueError("a dump member must be a gzip member")
                 out.write(member)
+                digest.update(member)
             out.write(footer)
+            digest.update(footer)
         os.replace(tmp, target)
+        return digest.hexdigest()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

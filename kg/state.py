@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS records (
     files TEXT NOT NULL,           -- JSON list
     findings TEXT NOT NULL,        -- JSON list
     ntriples BLOB,                 -- zlib-compressed N-Triples of a published record
-    entities TEXT NOT NULL         -- JSON list of entity views
+    entities TEXT NOT NULL         -- unused ('[]'): the entities a record names are in mentions
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files (
@@ -61,10 +61,11 @@ CREATE TABLE IF NOT EXISTS captures (
 );
 CREATE INDEX IF NOT EXISTS captures_key ON captures (key, file, idx);
 CREATE INDEX IF NOT EXISTS captures_page ON captures (page);
+CREATE INDEX IF NOT EXISTS captures_source ON captures (source_key);
 CREATE TABLE IF NOT EXISTS merged (
     key TEXT PRIMARY KEY,
     digest TEXT NOT NULL,
-    record BLOB NOT NULL,          -- zlib-compressed merged Record JSON
+    record BLOB,                   -- zlib-compressed merged Record JSON (NULL: its one capture)
     content_hash TEXT NOT NULL,
     work_key TEXT,
     conflicts TEXT NOT NULL        -- JSON list

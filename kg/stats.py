@@ -8,7 +8,8 @@ reads that file instead of counting on the first request.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from kg.namespaces import DCTERMS, RDFS, SCHEMA, SKOS
@@ -76,8 +77,53 @@ def count_value(row: dict, name: str = "n") -> int:
     return int(term.value) if term is not None else 0
 
 
-def count_stats(select: Callable[[str], list[dict]], manifest: dict) -> Stats:
-    """Count the whole graph with SPARQL `select` (rows of pyoxigraph terms)."""
+@dataclass(frozen=True)
+class ScanCounts:
+    """The counts that take a scan of every triple (most of the time counting takes), carried
+    from the previous build and moved by the triples this build removed and added."""
+
+    properties: list[tuple[str, int]]
+    classes: list[tuple[str, int]]
+    distinct_subjects: int
+    distinct_objects: int
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def present(store, subjects: Iterable, objects: Iterable) -> tuple[set, set]:
+    """Which of these subjects and objects occur in some triple of the store."""
+    s_in = {s for s in subjects if next(iter(store.quads_for_pattern(s, None, None)), None)}
+    o_in = {o for o in objects if next(iter(store.quads_for_pattern(None, None, o)), None)}
+    return s_in, o_in
+
+
+def moved_counts(
+    previous: Stats, removed: list, added: list, before: tuple[set, set], after: tuple[set, set]
+) -> ScanCounts:
+    """The previous build's scan counts, moved by the quads removed and added (sets of distinct
+    triples that were and were not in the store), given which of their subjects and objects
+    were present before and after the change."""
+    properties = Counter(dict(previous.properties))
+    classes = Counter(dict(previous.classes))
+    for quads, sign in ((removed, -1), (added, 1)):
+        for q in quads:
+            properties[q.predicate.value] += sign
+            if q.predicate.value == RDF_TYPE:
+                classes[q.object.value] += sign
+    return ScanCounts(
+        properties=sorted((p, n) for p, n in properties.items() if n > 0),
+        classes=sorted((c, n) for c, n in classes.items() if n > 0),
+        distinct_subjects=previous.distinct_subjects + len(after[0]) - len(before[0]),
+        distinct_objects=previous.distinct_objects + len(after[1]) - len(before[1]),
+    )
+
+
+def count_stats(
+    select: Callable[[str], list[dict]], manifest: dict, scans: ScanCounts | None = None
+) -> Stats:
+    """Count the whole graph with SPARQL `select` (rows of pyoxigraph terms); the scan counts
+    are taken as given when known."""
     base = manifest["base"]
     kinds, examples = {}, {}
     for kind in KIND_PATTERNS:
@@ -111,18 +157,29 @@ def count_stats(select: Callable[[str], list[dict]], manifest: dict) -> Stats:
                   FILTER NOT EXISTS {{ ?s <{SCHEMA.datePublished}> ?d }} }}"""
         )[0]
     )
-    classes = [
-        (row["c"].value, count_value(row))
-        for row in select(
-            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
+    if scans is None:
+        scans = ScanCounts(
+            classes=[
+                (row["c"].value, count_value(row))
+                for row in select(
+                    "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
+                )
+            ],
+            properties=[
+                (row["p"].value, count_value(row))
+                for row in select(
+                    "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
+                )
+            ],
+            distinct_subjects=count_value(
+                select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")[0]
+            ),
+            distinct_objects=count_value(
+                select("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }")[0]
+            ),
         )
-    ]
-    properties = [
-        (row["p"].value, count_value(row))
-        for row in select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
-    ]
-    subjects = count_value(select("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")[0])
-    objects = count_value(select("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }")[0])
+    classes, properties = scans.classes, scans.properties
+    subjects, objects = scans.distinct_subjects, scans.distinct_objects
     triples = sum(n for _, n in properties)
     return Stats(
         build=manifest.get("build", ""),

@@ -5,6 +5,7 @@ empty or absent; members are reproducible, and a changed shard changes only its 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -85,7 +86,8 @@ def build_dumps(folder: Path, texts: list[str]) -> dict[str, Path]:
     paths = {}
     for fmt in DUMP_FORMATS:
         target = folder / dump_filename(fmt)
-        assemble(target, fmt.name, (m[fmt.name] for m in members))
+        digest = assemble(target, fmt.name, (m[fmt.name] for m in members))
+        assert digest == hashlib.sha256(target.read_bytes()).hexdigest()
         paths[fmt.name] = target
     return paths
 

@@ -325,9 +325,10 @@ def report(results: dict) -> str:
         "|---|---:|---:|---:|",
     ]
     for stage, seconds in cold["seconds"].items():
-        rate = cold["records"] / seconds if seconds else 0
+        # A stage that only waits for work done beside an earlier one has no rate of its own.
+        rate = f"{cold['records'] / seconds:,.0f}" if seconds >= 0.1 else ""
         lines.append(
-            f"| {stage} | {seconds:.1f} | {rate:,.0f} | {gib(cold['peak_bytes'].get(stage, 0))} |"
+            f"| {stage} | {seconds:.1f} | {rate} | {gib(cold['peak_bytes'].get(stage, 0))} |"
         )
     lines.append(
         f"| **cold build, total** | **{cold['wall']:.1f}** | "

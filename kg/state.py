@@ -119,7 +119,7 @@ def open_state(path: Path, previous: Path | None = None) -> tuple[sqlite3.Connec
     """The state for a new build at `path`, started from a copy of `previous` if there is one.
 
     Returns the connection and whether the previous caches are usable (same pipeline version);
-    when they are not, they are emptied and only the records' history is kept.
+    when they are not, they are dropped and only the records' history is kept.
     """
     if previous is not None and previous.exists():
         shutil.copyfile(previous, path)
@@ -130,10 +130,11 @@ def open_state(path: Path, previous: Path | None = None) -> tuple[sqlite3.Connec
     conn.executescript(SCHEMA)
     version = meta(conn, "version")
     usable = version == pipeline_version()
-    if not usable:
+    if not usable:  # dropped, not emptied: other code may have laid the tables out otherwise
         for table in CACHES:
-            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            conn.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - fixed table names
         conn.execute("DELETE FROM meta")
+        conn.executescript(SCHEMA)
         set_meta(conn, "version", pipeline_version())
     conn.commit()
     return conn, usable

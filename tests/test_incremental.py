@@ -360,3 +360,23 @@ def test_a_file_that_could_not_be_read_is_read_again_though_unchanged(
     second = build([inputs], settings=settings)
     assert states(settings)[CHANGED][0] == "published" and second.read_errors == 0
     assert second.converted == 1  # only that record: the other files came from the cache
+
+
+def test_a_state_left_by_other_code_is_rebuilt_not_trusted(inputs, settings):
+    """The caches of another version (here: another table layout and version) are dropped and
+    rebuilt; the records' datestamps carry over."""
+    import sqlite3
+
+    build([inputs], settings=settings)
+    before = states(settings)
+    conn = sqlite3.connect(current_build(settings.data_dir).state_path)
+    conn.executescript(
+        "DROP TABLE merged; CREATE TABLE merged (key TEXT, something TEXT NOT NULL);"
+        "UPDATE meta SET value = 'older' WHERE name = 'version';"
+    )
+    conn.commit()
+    conn.close()
+    summary = build([inputs], settings=settings)
+    assert summary.converted == len(before) and summary.changed == 0
+    assert not summary.store_reused
+    assert states(settings) == before

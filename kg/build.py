@@ -478,6 +478,7 @@ class Pipeline:
     # entities named by an old or new description of a changed record
     entities: set[tuple[str, str]] = field(default_factory=set)
     store_reused: bool = False
+    small_change: bool = True  # small enough to apply to a copy of the previous store
     scans: ScanCounts | None = None  # the previous build's scan counts, moved by the changes
 
 
@@ -692,6 +693,12 @@ def _merge_changed_records(state: sqlite3.Connection, pool, settings: Settings) 
     state.executemany("DELETE FROM merged WHERE key = ?", gone)
 
 
+def small_change(changed: int, records: int) -> bool:
+    """Whether to apply the change to a copy of the previous store. The difference is held in
+    memory; past a fifth of the records, loading everything again is as quick, and bounded."""
+    return changed <= max(1000, records // 5)
+
+
 def _decide_changes(
     state: sqlite3.Connection,
     result: Pipeline,
@@ -726,13 +733,14 @@ def _decide_changes(
             continue
         todo.append((key, dhash, prev[1] if same else datestamp))
     summary.converted = len(todo)
-    for key, (_, _, status) in previous.items():
-        if key in seen or status == "deleted":
-            continue
+    gone = [k for k, (_, _, status) in previous.items() if k not in seen and status != "deleted"]
+    result.small_change = small_change(len(todo) + len(gone), len(seen))
+    for key in gone:
+        status = previous[key][2]
         summary.deleted += 1
         # Its last published triples stay in the state (never loaded again): what it was, and
         # which OAI-PMH sets must hear of its deletion.
-        if result.continued and status == "published":
+        if result.continued and result.small_change and status == "published":
             old = state.execute("SELECT ntriples FROM records WHERE key = ?", (key,)).fetchone()
             result.records[key] = (_unpack(old[0]), None)
             result.entities.update(
@@ -781,15 +789,16 @@ def _convert_changed_records(
         for o in outcomes:
             dhash, stamp = stamps[o.key]
             if result.continued:
-                old = state.execute(
-                    "SELECT status, ntriples FROM records WHERE key = ?", (o.key,)
-                ).fetchone()
-                old_nt = _unpack(old[1]) if old and old[0] == "published" and old[1] else None
-                if old_nt is not None or o.ntriples:
-                    result.records[o.key] = (old_nt, o.ntriples or None)
-                result.entities.update(
-                    state.execute("SELECT kind, key FROM mentions WHERE record = ?", (o.key,))
-                )
+                if result.small_change:
+                    old = state.execute(
+                        "SELECT status, ntriples FROM records WHERE key = ?", (o.key,)
+                    ).fetchone()
+                    old_nt = _unpack(old[1]) if old and old[0] == "published" and old[1] else None
+                    if old_nt is not None or o.ntriples:
+                        result.records[o.key] = (old_nt, o.ntriples or None)
+                    result.entities.update(
+                        state.execute("SELECT kind, key FROM mentions WHERE record = ?", (o.key,))
+                    )
                 state.execute("DELETE FROM mentions WHERE record = ?", (o.key,))
             state.execute(
                 "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -808,7 +817,7 @@ def _convert_changed_records(
             if o.status == "published":
                 rows = [mention_row(v, o.key) for v in o.entities]
                 state.executemany("INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                if result.continued:
+                if result.continued and result.small_change:
                     result.entities.update((r[0], r[1]) for r in rows)
         if progress is not None:
             progress.update(len(outcomes))
@@ -838,6 +847,7 @@ def load_graph(
     state = pipeline.state
     if (
         pipeline.continued
+        and pipeline.small_change
         and previous is not None
         and meta(state, "store") == previous.path.name
         and previous.store_path.is_dir()

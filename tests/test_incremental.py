@@ -380,3 +380,24 @@ def test_a_state_left_by_other_code_is_rebuilt_not_trusted(inputs, settings):
     assert summary.converted == len(before) and summary.changed == 0
     assert not summary.store_reused
     assert states(settings) == before
+
+
+def test_a_large_change_loads_everything_again_with_the_same_result(inputs, settings, monkeypatch):
+    import kg.build
+
+    build([inputs], settings=settings)
+    changed = inputs / "ncj-100895.txt"
+    changed.write_text(changed.read_text().replace("18 jurisdictions", "19 jurisdictions"))
+    monkeypatch.setattr(kg.build, "small_change", lambda changed, records: False)
+    large = build([inputs], settings=settings)
+    assert not large.store_reused and large.converted == 1
+    after = current_build(settings.data_dir)
+    quads = _quads(after.store_path)
+    dumps = {p.name: p.read_bytes() for p in after.dumps.iterdir()}
+    monkeypatch.undo()
+    again = build([inputs], settings=settings)  # nothing changed: the same graph, dumps reused
+    assert again.converted == 0 and again.store_reused
+    now = current_build(settings.data_dir)
+    assert _quads(now.store_path) == quads
+    assert {p.name: p.read_bytes() for p in now.dumps.iterdir()} == dumps
+    assert any("19 jurisdictions" in q for q in quads)

@@ -1,14 +1,17 @@
 """The pipeline: read, merge, convert, validate, load, dump, report.
 
-Records stream through it: files are read in parallel into an on-disk spool (SQLite), captures of
-the same record are merged, records are converted and validated in parallel batches, and only the
-N-Triples of the records that conform are bulk-loaded into a new Oxigraph store, which then writes
-the dumps. No stage holds the whole graph in Python objects.
+Records stream through it: files are read in parallel into the build's state (SQLite), captures
+of the same record are merged, records are converted and validated in parallel batches, and only
+the N-Triples of the records that conform are bulk-loaded into a new Oxigraph store; the dumps
+are written from the state, shard by shard. No stage holds the whole graph in Python objects.
 
 Identity and change: a record's key is its NCJ number (else a key from its title, see
 `Record.key`); its change is decided by a hash of its published content. A record whose hash is
 the same as in the previous build keeps its datestamp and is neither converted nor validated
 again: its triples come from the previous build's state.
+
+A build continues the previous build (kg.state): unchanged files are not read again, and the
+previous store and dump pieces are reused with only the difference applied (decision 0004).
 """
 
 from __future__ import annotations

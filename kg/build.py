@@ -44,6 +44,7 @@ from kg.convert import (
     convert_record,
     entity_triples,
     scheme_triples,
+    source_files,
     to_ntriples,
 )
 from kg.dumps import assemble, dump_members, shard_count, shard_of
@@ -95,7 +96,6 @@ class RecordOutcome:
     files: list[str]
     status: str  # published | rejected
     findings: list[Finding] = field(default_factory=list)
-    description_hash: str = ""
     ntriples: str = ""
     entities: list[EntityView] = field(default_factory=list)
 
@@ -264,7 +264,7 @@ def _merge_groups(groups: list[tuple[str, str, list[bytes]]]) -> list[tuple]:
 def _published_hash(record: Record) -> str:
     """The record's content hash, with what else its triples say: the files it was read from
     and whether its capture was cut short. A renamed file is a change of the published record."""
-    text = f"{record.content_hash()}|{json.dumps(_files_of(record))}|{bool(record.truncated)}"
+    text = f"{record.content_hash()}|{json.dumps(source_files(record))}|{bool(record.truncated)}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -303,7 +303,7 @@ def _convert_batch(args: tuple[list[tuple[str, str, str | None, list[str]]], str
             RecordOutcome(
                 key=key,
                 iri=rec.iri,
-                files=_files_of(record),
+                files=source_files(record),
                 status=status,
                 findings=report.for_record(rec.iri),
                 ntriples=ntriples if status == "published" else "",
@@ -311,10 +311,6 @@ def _convert_batch(args: tuple[list[tuple[str, str, str | None, list[str]]], str
             )
         )
     return outcomes
-
-
-def _files_of(record: Record) -> list[str]:
-    return sorted(set(getattr(record, "source_files", None) or [record.source_file]))
 
 
 def _conversion_failure(key: str, record: Record, mint: Minter, exc: Exception) -> RecordOutcome:
@@ -329,7 +325,7 @@ def _conversion_failure(key: str, record: Record, mint: Minter, exc: Exception) 
         shape="",
     )
     return RecordOutcome(
-        key=key, iri=iri, files=_files_of(record), status="rejected", findings=[finding]
+        key=key, iri=iri, files=source_files(record), status="rejected", findings=[finding]
     )
 
 

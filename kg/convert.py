@@ -212,7 +212,7 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
     if record.source_url:
         add(SCHEMA.url, URIRef(record.source_url))
         add(PROV.wasDerivedFrom, URIRef(record.source_url))
-    for source in _source_files(record):
+    for source in source_files(record):
         add(KG.sourceFile, Literal(source))
     if record.truncated:
         add(KG.truncatedCapture, Literal(True))
@@ -226,7 +226,8 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
     return ConvertedRecord(iri=str(r), triples=list(dict.fromkeys(t)), entities=ents)
 
 
-def _source_files(record: Record) -> list[str]:
+def source_files(record: Record) -> list[str]:
+    """The files a record was read from (several for a merged record), sorted."""
     files = getattr(record, "source_files", None) or [record.source_file]
     return sorted(set(files))
 

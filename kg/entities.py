@@ -49,18 +49,7 @@ def view_from_json(data: dict) -> EntityView:
 def describe_all(state: sqlite3.Connection, *, base: str) -> Iterator[tuple[str, str, str]]:
     """(kind, key, N-Triples) of every entity named by a published record, in (kind, key)
     order."""
-    addresses = _grouped(
-        state.execute(
-            "SELECT kind, key, address FROM mentions WHERE address IS NOT NULL "
-            "GROUP BY kind, key, address"
-        )
-    )
-    funders = _grouped(
-        state.execute(
-            "SELECT kind, key, funders FROM mentions WHERE funders IS NOT NULL "
-            "GROUP BY kind, key, funders"
-        )
-    )
+    addresses, funders = _distinct(state, "address"), _distinct(state, "funders")
     cursor = state.cursor()
     cursor.execute(
         "SELECT kind, key, variant, count(*), min(record), view FROM mentions "
@@ -93,26 +82,19 @@ def describe_some(
         if not variants:
             yield kind, key, None
             continue
-        addresses = _grouped(
-            (kind, key, a)
-            for (a,) in state.execute(
-                "SELECT DISTINCT address FROM mentions "
-                "WHERE kind = ? AND key = ? AND address IS NOT NULL",
-                where,
-            )
-        )
-        funders = _grouped(
-            (kind, key, f)
-            for (f,) in state.execute(
-                "SELECT DISTINCT funders FROM mentions "
-                "WHERE kind = ? AND key = ? AND funders IS NOT NULL",
-                where,
-            )
-        )
+        addresses = _distinct(state, "address", where)
+        funders = _distinct(state, "funders", where)
         yield kind, key, _ntriples(variants, addresses, funders, (kind, key), base)
 
 
-def _grouped(rows: Iterable[tuple[str, str, str]]) -> dict[Entity, list]:
+def _distinct(
+    state: sqlite3.Connection, column: str, entity: Entity | None = None
+) -> dict[Entity, list]:
+    """Every distinct address (or funder list) each entity is given, of one entity or all."""
+    sql = f"SELECT DISTINCT kind, key, {column} FROM mentions WHERE {column} IS NOT NULL"  # noqa: S608 - fixed column names
+    rows = (
+        state.execute(sql + " AND kind = ? AND key = ?", entity) if entity else state.execute(sql)
+    )
     out: dict[Entity, list] = {}
     for kind, key, value in rows:
         out.setdefault((kind, key), []).append(json.loads(value))

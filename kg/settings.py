@@ -7,11 +7,14 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from kg.errors import ConfigError
+from kg.resources import ONTOLOGY, SHAPES, shipped
 
 DEFAULT_BASE = "http://localhost:5000/"
 
 
 def _setting(default, help: str, env: str | None = None):  # noqa: A002 - "help" reads best here
+    if callable(default):
+        return field(default_factory=default, metadata={"help": help, "env": env})
     return field(default=default, metadata={"help": help, "env": env})
 
 
@@ -24,11 +27,13 @@ class Settings:
         Path("kg-data"), "Folder of the built graph (store, dumps, reports).", env="KG_DATA"
     )
     shapes_dir: Path = _setting(
-        Path(__file__).resolve().parent.parent / "shapes", "Folder of SHACL shapes (*.ttl)."
+        lambda: shipped(SHAPES),
+        "Folder of SHACL shapes (*.ttl, and whole-graph/*.ttl); default: the shapes kg ships.",
+        env="KG_SHAPES",
     )
     ontology_dir: Path = _setting(
-        Path(__file__).resolve().parent.parent / "ontology",
-        "Folder of the ontology and JSON-LD context.",
+        lambda: shipped(ONTOLOGY),
+        "Folder of the ontology and JSON-LD context; default: the ones kg ships.",
     )
     store: str = _setting(
         "oxigraph",

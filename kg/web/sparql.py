@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from kg.errors import QueryError
 from kg.formats import RDF_FORMATS, Format
 from kg.namespaces import PREFIXES, SD, VOID
+from kg.resources import QUERIES, shipped
 from kg.store import Dataset
 from kg.web.negotiation import HTML, content_type, negotiate
 
@@ -32,7 +33,7 @@ bp = Blueprint(
     static_url_path="/sparql-static",
 )
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent.parent / "queries"
+QUERIES_DIR = shipped(QUERIES)
 
 # SPARQL 1.1 Query Results formats, in the order a client that accepts anything gets them.
 RESULTS_JSON = Format("json", "application/sparql-results+json", "srj", None, None)

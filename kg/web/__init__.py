@@ -32,7 +32,8 @@ class GraphHandle:
     """The current build and its store, reopened when `current` changes."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        self.configured = settings
+        self.settings = settings  # with the base the current build's IRIs were minted with
         self._lock = threading.Lock()
         self._target: str | None = None
         self.build: BuildDir
@@ -47,10 +48,13 @@ class GraphHandle:
             return None
 
     def _open(self) -> None:
-        build = require_current_build(self.settings.data_dir)
+        build = require_current_build(self.configured.data_dir)
+        manifest = build.manifest()
+        # The graph's IRIs are what they were built with: the server answers for that base.
+        self.settings = self.configured.with_(base=manifest.get("base") or self.configured.base)
         self.store = open_graph_store(self.settings, build)  # embedded, or settings.store
         self.build = build
-        self.manifest = build.manifest()
+        self.manifest = manifest
         self._target = self._link_target()
 
     def refresh(self) -> None:
@@ -66,7 +70,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     # No app-wide /static route: the blueprints serve their own assets, nothing else is a file.
     app = Flask(__name__, static_folder=None)
-    app.config["KG_SETTINGS"] = settings
     security.install(app)  # first: its checks run before anything reads the request
     handle = GraphHandle(settings)
     app.extensions["kg"] = handle

@@ -494,7 +494,7 @@ class Context:
 def endpoint() -> Response:
     """Section 3.1.1: GET with the arguments in the URL, POST with them form-encoded."""
     handle = current_app.extensions["kg"]
-    settings: Settings = current_app.config["KG_SETTINGS"]
+    settings: Settings = current_app.extensions["kg"].settings
     store, build, manifest = handle.store, handle.build, handle.manifest
     params = request.form if request.method == "POST" else request.args
     base_url = f"{settings.base}oai"

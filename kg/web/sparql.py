@@ -369,7 +369,7 @@ def endpoint():
         return _service_description_or_page()
     form = check_query(proto.query)
     fmt = choose_format("graph" if form == "graph" else "results")
-    settings = current_app.config["KG_SETTINGS"]
+    settings = current_app.extensions["kg"].settings
     store = current_app.extensions["kg"].store
     answer = store.query_raw(
         proto.query,
@@ -395,7 +395,7 @@ def _service_description_or_page():
         body = render_template(
             "sparql.html",
             examples=example_queries(),
-            settings=current_app.config["KG_SETTINGS"],
+            settings=current_app.extensions["kg"].settings,
             endpoint=request.base_url,
         )
         resp = Response(body, 200, content_type=content_type("text/html"))
@@ -428,7 +428,7 @@ def service_description(endpoint: str) -> list[ox.Triple]:
     def sd(name: str) -> ox.NamedNode:
         return ox.NamedNode(str(SD) + name)
 
-    settings = current_app.config["KG_SETTINGS"]
+    settings = current_app.extensions["kg"].settings
     manifest = current_app.extensions["kg"].manifest
     service = ox.NamedNode(endpoint)
     dataset, graph = ox.BlankNode("dataset"), ox.BlankNode("defaultGraph")

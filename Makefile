@@ -12,14 +12,17 @@ $(BIN)/kg: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The base of the graph's IRIs: KG_BASE_URI when it is set, else the address being served.
+BASE_OPTION = $(if $(KG_BASE_URI),,--base http://localhost:$(PORT)/)
+
 # Build the graph from seeds/ and serve it on http://127.0.0.1:$(PORT)/.
 # `kg build` exits 1 when some records were rejected; the graph is still built from the others.
 run: $(BIN)/kg
-	$(BIN)/kg build seeds/ || [ $$? -eq 1 ]
+	$(BIN)/kg build seeds/ $(BASE_OPTION) || [ $$? -eq 1 ]
 	$(BIN)/kg serve --port $(PORT)
 
 build: $(BIN)/kg
-	$(BIN)/kg build seeds/
+	$(BIN)/kg build seeds/ $(BASE_OPTION)
 
 serve: $(BIN)/kg
 	$(BIN)/kg serve --port $(PORT)

@@ -199,13 +199,15 @@ def _unpack(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
 
 
-def _read_file(path: str) -> list[tuple[str, bytes | None, str | None, dict | None]]:
-    """Worker: one file -> [(key, packed record JSON, page key, None)] or [("", None, None,
-    problem)]."""
+def _read_file(job: tuple[str, str]) -> list[tuple[str, bytes | None, str | None, dict | None]]:
+    """Worker: one (path, published name) -> [(key, packed record JSON, page key, None)] or
+    [("", None, None, problem)]."""
+    path, name = job
     out: list[tuple[str, bytes | None, str | None, dict | None]] = []
     try:
         for item in read_path(Path(path)):
             if isinstance(item, Record):
+                item.source_file = name  # the graph names it below the input folder
                 out.append((item.key, _pack(item.to_json()), page_key(item.source_url), None))
             else:
                 out.append(("", None, None, _problem_dict(item, path)))
@@ -495,13 +497,19 @@ def run_pipeline(
     build's state where its caches are still valid."""
     clock = clock or StageClock(summary, None)
     clock.start("read")
-    state, continued = open_state(work_dir / "state.sqlite", previous_state)
+    state, continued = open_state(
+        work_dir / "state.sqlite",
+        previous_state,
+        shapes_dir=settings.shapes_dir,
+        ontology_dir=settings.ontology_dir,
+    )
     result = Pipeline(state, continued)
     pool = _pool(settings.workers)
     try:
-        files = [str(p) for p in iter_input_files(inputs)]
+        names = {str(f.path): f.name for f in iter_input_files(inputs)}
+        files = list(names)
         summary.files = len(files)
-        _read_changed_files(state, files, pool, settings)
+        _read_changed_files(state, names, pool, settings)
         problems = dict(state.execute("SELECT path, problems FROM files"))
         for path in files:
             for problem in json.loads(problems[path]):
@@ -564,7 +572,7 @@ def run_pipeline(
     return result
 
 
-def _read_changed_files(state: sqlite3.Connection, files: list[str], pool, settings) -> None:
+def _read_changed_files(state: sqlite3.Connection, files: dict[str, str], pool, settings) -> None:
     """Read the files that are new or whose size or modification time changed; forget the
     captures of files that changed or are gone. The others' captures are already in the state."""
     known = {
@@ -582,7 +590,8 @@ def _read_changed_files(state: sqlite3.Connection, files: list[str], pool, setti
     # Small chunks when there are few files (a few large JSON Lines files must not all go to
     # one worker), larger ones to spare messages when there are many.
     chunksize = max(1, min(16, len(to_read) // (8 * max(1, settings.workers))))
-    results = _imap(pool, _read_file, to_read, chunksize=chunksize)
+    jobs = [(path, files[path]) for path in to_read]
+    results = _imap(pool, _read_file, jobs, chunksize=chunksize)
     for path, items in zip(
         to_read, _progress(settings, results, total=len(to_read), desc="read"), strict=True
     ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -16,6 +17,17 @@ DEFAULT_INPUTS = ("seeds",)
 # Exit codes: 0 all published; 1 some records rejected (the graph is still built from the
 # others); 2 usage or configuration error; 3 the build or query could not run at all.
 EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
+
+
+def _shapes_option(command):
+    return click.option(
+        "--shapes",
+        "shapes_dir",
+        type=click.Path(file_okay=False, exists=True),
+        default=None,
+        help="Folder of SHACL shapes (*.ttl, whole-graph/*.ttl) instead of the ones kg ships "
+        "(or KG_SHAPES).",
+    )(command)
 
 
 def _fail(exc: KgError) -> None:
@@ -43,6 +55,7 @@ def main() -> None:
 )
 @click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_shapes_option
 @click.option(
     "--store",
     default=None,
@@ -55,7 +68,7 @@ def main() -> None:
     help="Graph Store Protocol or SPARQL Update "
     "endpoint the built graph is loaded into (or KG_STORE_UPDATE).",
 )
-def build(inputs, data_dir, base, workers, no_progress, store, store_update) -> None:
+def build(inputs, data_dir, base, workers, no_progress, shapes_dir, store, store_update) -> None:
     from kg.build import build as run_build
 
     try:
@@ -63,6 +76,7 @@ def build(inputs, data_dir, base, workers, no_progress, store, store_update) -> 
             base=base,
             data_dir=data_dir,
             workers=workers,
+            shapes_dir=shapes_dir,
             progress=False if no_progress else None,
             store=store,
             store_update=store_update,
@@ -88,11 +102,14 @@ def build(inputs, data_dir, base, workers, no_progress, store, store_update) -> 
 @click.option("--base", default=None, help="Base URI.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
 @click.option("--all", "show_all", is_flag=True, help="List conforming records too.")
-def validate(inputs, base, workers, show_all) -> None:
+@_shapes_option
+def validate(inputs, base, workers, show_all, shapes_dir) -> None:
     from kg.build import validate_only
 
     try:
-        settings = Settings.from_env(base=base, workers=workers, progress=False)
+        settings = Settings.from_env(
+            base=base, workers=workers, shapes_dir=shapes_dir, progress=False
+        )
         with tempfile.TemporaryDirectory(prefix="kg-validate-") as tmp:
             summary, rows = validate_only(
                 inputs or DEFAULT_INPUTS, settings=settings, work_dir=Path(tmp)
@@ -158,19 +175,42 @@ def synth(records, out, seed, overwrite) -> None:
     help="'oxigraph' (embedded, default) or the query "
     "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).",
 )
-def serve(data_dir, host, port, workers, threads, store) -> None:
+@_shapes_option
+def serve(data_dir, host, port, workers, threads, store, shapes_dir) -> None:
+    from kg.store import require_current_build
     from kg.web.serve import default_workers, run
 
     try:
-        settings = Settings.from_env(data_dir=data_dir, store=store)
+        settings = Settings.from_env(data_dir=data_dir, store=store, shapes_dir=shapes_dir)
         workers = workers or default_workers()
+        # The graph's IRIs were minted at build time: the server answers for that base.
+        base = require_current_build(settings.data_dir).manifest().get("base") or settings.base
         click.echo(
-            f"serving {settings.data_dir} on http://{host}:{port}/ (base {settings.base}, "
+            f"serving {settings.data_dir} on http://{host}:{port}/ (base {base}, "
             f"{workers} processes x {threads} threads)"
         )
+        mismatch = base_mismatch(base, host=host, port=port)
+        if mismatch:
+            click.echo(f"warning: {mismatch}", err=True)
         run(settings, host=host, port=port, workers=workers, threads=threads)
     except KgError as exc:
         _fail(exc)
+
+
+def base_mismatch(base: str, *, host: str, port: int) -> str | None:
+    """Why the graph's IRIs will not resolve to this server, when they point at another port of
+    this machine (a build made for one port, served on another)."""
+    parts = urlsplit(base)
+    local = {"localhost", "127.0.0.1", "::1", "[::1]"}
+    if parts.hostname not in local or host not in local | {"0.0.0.0", "::"}:
+        return None  # a public base behind a proxy: nothing to say
+    if (parts.port or 80) == port:
+        return None
+    return (
+        f"the graph was built with base {base}, but this server listens on port {port}: "
+        f"its IRIs will not lead here; build with --base http://localhost:{port}/ (make run "
+        "PORT=... does)"
+    )
 
 
 @main.command(help="Run a read-only SPARQL query against a built graph.")

@@ -100,22 +100,23 @@ CREATE TABLE IF NOT EXISTS dump_parts (
 CACHES = ("files", "captures", "merged", "mentions", "entities", "dump_parts")
 
 
-@lru_cache(maxsize=1)
-def pipeline_version() -> str:
-    """A hash of the code and shapes that decide what a build publishes (not the web server's):
-    a cache made by other code is not trusted."""
+@lru_cache(maxsize=4)
+def pipeline_version(shapes_dir: Path, ontology_dir: Path) -> str:
+    """A hash of the code, shapes and ontology that decide what a build publishes (not the web
+    server's): a cache made by other code, or checked by other shapes, is not trusted."""
     root = Path(kg.__file__).parent
-    project = root.parent
     paths = sorted(root.glob("*.py")) + sorted((root / "readers").glob("*.py"))
-    for folder in ("shapes", "ontology"):
-        paths += sorted((project / folder).rglob("*.ttl")) if (project / folder).is_dir() else []
+    for folder in (Path(shapes_dir), Path(ontology_dir)):
+        paths += sorted(folder.rglob("*.ttl")) if folder.is_dir() else []
     h = hashlib.sha256()
     for path in paths:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
-def open_state(path: Path, previous: Path | None = None) -> tuple[sqlite3.Connection, bool]:
+def open_state(
+    path: Path, previous: Path | None = None, *, shapes_dir: Path, ontology_dir: Path
+) -> tuple[sqlite3.Connection, bool]:
     """The state for a new build at `path`, started from a copy of `previous` if there is one.
 
     Returns the connection and whether the previous caches are usable (same pipeline version);
@@ -129,13 +130,14 @@ def open_state(path: Path, previous: Path | None = None) -> tuple[sqlite3.Connec
     conn.execute("PRAGMA cache_size=-65536")  # 64 MiB
     conn.executescript(SCHEMA)
     version = meta(conn, "version")
-    usable = version == pipeline_version()
+    current = pipeline_version(shapes_dir, ontology_dir)
+    usable = version == current
     if not usable:  # dropped, not emptied: other code may have laid the tables out otherwise
         for table in CACHES:
             conn.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - fixed table names
         conn.execute("DELETE FROM meta")
         conn.executescript(SCHEMA)
-        set_meta(conn, "version", pipeline_version())
+        set_meta(conn, "version", current)
     conn.commit()
     return conn, usable
 

@@ -52,9 +52,22 @@ def test_every_seed_file_is_published_without_violation(seed_build):
 
 
 def test_every_capture_is_in_the_graph_as_a_source(graph):
+    # Named below the input folder (seeds/ is flat: the file names), not by the builder's path.
     sources = {str(o) for o in graph.objects(None, KG.sourceFile)}
-    for path in record_files():
-        assert any(s.endswith(path.name) for s in sources), path.name
+    assert sources == {path.name for path in record_files()}
+
+
+def test_no_machine_path_in_any_dump(seed_build):
+    """The dumps say nothing of where the build ran: not the input folder's absolute path, not
+    the data folder, not a home or temp directory."""
+    dumps = sorted((seed_build.current / "dumps").glob("kg.*.gz"))
+    assert len(dumps) >= 3
+    leaks = (str(SEEDS.resolve()), str(seed_build.data_dir.resolve()), str(Path.home()) + "/", "/tmp/")
+    for dump in dumps:
+        text = gzip.decompress(dump.read_bytes()).decode("utf-8")
+        assert "sourceFile" in text or "ncj-100895.txt" in text, dump.name
+        for leak in leaks:
+            assert leak not in text, f"{dump.name} holds {leak}"
 
 
 def test_seed_record_values(graph):

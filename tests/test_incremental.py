@@ -319,7 +319,7 @@ def test_an_incremental_build_publishes_what_a_full_build_of_the_same_inputs_doe
     inc_stats = json.loads((inc.path / "stats.json").read_text())
 
     # the same inputs again, with every cache refused: everything is converted and loaded anew
-    monkeypatch.setattr(kg.state, "pipeline_version", lambda: "another-version")
+    monkeypatch.setattr(kg.state, "pipeline_version", lambda *folders: "another-version")
     full = build([folder], settings=settings)
     assert not full.store_reused and full.converted == full.records and full.changed == 0
     again = current_build(settings.data_dir)

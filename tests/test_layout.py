@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kg"
 STAGE_MODULES = sorted(
     p
     for p in PACKAGE.rglob("*.py")
-    if "web" not in p.relative_to(PACKAGE).parts and p.name != "cli.py"
+    if "web" not in p.relative_to(PACKAGE).parts and p.name not in ("cli.py", "__main__.py")
 )
 
 

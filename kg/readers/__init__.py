@@ -8,6 +8,7 @@ not a record page yields `NotARecord`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import ReadError
@@ -20,16 +21,29 @@ READERS: dict[str, object] = {}
 SUFFIXES = (".txt", ".jsonl", ".csv")
 
 
-def iter_input_files(inputs: Iterable[str | Path]) -> Iterator[Path]:
+@dataclass(frozen=True)
+class InputFile:
+    """A file to read, and the name the published graph gives it (`kg:sourceFile`).
+
+    The name is the path below the input folder named on the command line (a file named on its
+    own: its file name), so the graph says the same on every machine and shows nothing of the
+    builder's file layout; `path` is where it is read and what problems name.
+    """
+
+    path: Path
+    name: str
+
+
+def iter_input_files(inputs: Iterable[str | Path]) -> Iterator[InputFile]:
     """Files named or found (recursively, sorted) under the folders named, that a reader takes."""
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and child.suffix.lower() in SUFFIXES:
-                    yield child
+                    yield InputFile(child, child.relative_to(path).as_posix())
         elif path.exists():
-            yield path
+            yield InputFile(path, path.name)
         else:
             raise ReadError("no such file or folder", file=str(path))
 

@@ -148,3 +148,59 @@ def test_synth_writes_a_corpus_that_builds(runner, tmp_path):
     # The corpus holds a few deliberately broken files: they are reported, the rest published.
     assert built.exit_code in (0, 1)
     assert "published:" in built.output and "published:         0" not in built.output
+
+
+STRICTER_SHAPE = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<urn:example:shapes#NeedsSubject> a sh:NodeShape ;
+    sh:targetClass dcterms:BibliographicResource ;
+    sh:property [ sh:path dcterms:subject ; sh:minCount 1 ;
+                  sh:message "This deployment wants a subject on every record." ] .
+"""
+
+
+@pytest.fixture
+def stricter_shapes(tmp_path: Path) -> Path:
+    """The shipped shapes plus one of a deployment's own (every record needs a subject)."""
+    from kg.resources import SHAPES, shipped
+
+    folder = tmp_path / "our-shapes"
+    shutil.copytree(shipped(SHAPES), folder)
+    (folder / "ours.ttl").write_text(STRICTER_SHAPE, encoding="utf-8")
+    return folder
+
+
+def test_a_deployments_own_shapes_by_option_and_by_setting(runner, tmp_path, stricter_shapes):
+    folder = inputs(tmp_path, "ncj-100895.txt")  # a record without subjects
+    shipped_result = runner.invoke(main, ["validate", str(folder)], env={"KG_SHAPES": None})
+    assert shipped_result.exit_code == 0, shipped_result.output
+
+    by_option = runner.invoke(main, ["validate", str(folder), "--shapes", str(stricter_shapes)])
+    assert by_option.exit_code == 1, by_option.output
+    assert "wants a subject on every record" in by_option.output
+
+    by_setting = runner.invoke(
+        main, ["validate", str(folder)], env={"KG_SHAPES": str(stricter_shapes)}
+    )
+    assert by_setting.exit_code == 1 and "wants a subject" in by_setting.output
+
+    built = runner.invoke(
+        main,
+        [
+            "build",
+            str(folder),
+            "--out",
+            str(tmp_path / "data"),
+            "--no-progress",
+            "--shapes",
+            str(stricter_shapes),
+        ],
+    )
+    assert built.exit_code == 1, built.output
+    assert "100895" in built.output and "wants a subject" in built.output
+
+
+def test_shapes_option_names_a_missing_folder(runner, tmp_path):
+    result = runner.invoke(main, ["validate", str(SEEDS), "--shapes", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "nowhere" in result.output

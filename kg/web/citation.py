@@ -312,7 +312,11 @@ def _csl_name(agent: Agent) -> dict:
 
 
 def csl_item(work: Work, *, url: str) -> dict:
-    """One CSL JSON item (as Crossref answers for `application/vnd.citationstyles.csl+json`)."""
+    """One CSL JSON item (as Crossref answers for `application/vnd.citationstyles.csl+json`).
+
+    The NCJ number is a `note`: in `number` the styles print it as the article or report number
+    (APA: "Article NCJ 225467", in place of the pages).
+    """
     item: dict = {
         "id": f"ncj-{work.ncj}" if work.ncj else work.key,
         "type": CSL_TYPES[work.kind],
@@ -343,7 +347,7 @@ def csl_item(work: Work, *, url: str) -> dict:
     if work.sponsors and work.kind == "report":
         item["publisher"] = work.sponsors[0].name
     if work.ncj:
-        item["number"] = f"NCJ {work.ncj}"
+        item["note"] = f"NCJ {work.ncj}"
     if work.language:
         item["language"] = work.language
     item["URL"] = url

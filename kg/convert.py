@@ -60,17 +60,76 @@ class Minter:
         return URIRef(f"{self.base}id/scheme/{SCHEMES[kind][0]}")
 
 
-def record_class(record: Record) -> URIRef:
-    """schema.org class by format: article in a journal, book, report, else creative work."""
-    formats = {f.casefold() for f in record.formats or ()}
-    types = " ".join(record.types or ()).casefold()
-    if record.journal or "article" in formats:
-        return SCHEMA.ScholarlyArticle
-    if "book" in formats or "book" in types:
-        return SCHEMA.Book
-    if "report" in types or "report" in formats:
-        return SCHEMA.Report
-    return SCHEMA.CreativeWork
+@dataclass(frozen=True)
+class WorkKind:
+    """What a record is, named once for the graph and for every citation format, so they agree.
+
+    `schema_class` is the record's schema.org class in the graph; kg.web.citation reads it back
+    and writes the BibTeX entry type, the RIS `TY` and the CSL `type` from the same row.
+    """
+
+    name: str
+    schema_class: URIRef
+    bibtex: str
+    ris: str
+    csl: str
+
+
+ARTICLE = WorkKind("article", SCHEMA.ScholarlyArticle, "article", "JOUR", "article-journal")
+CHAPTER = WorkKind("chapter", SCHEMA.Chapter, "incollection", "CHAP", "chapter")
+BOOK = WorkKind("book", SCHEMA.Book, "book", "BOOK", "book")
+THESIS = WorkKind("thesis", SCHEMA.Thesis, "phdthesis", "THES", "thesis")
+REPORT = WorkKind("report", SCHEMA.Report, "techreport", "RPRT", "report")
+DOCUMENT = WorkKind("document", SCHEMA.CreativeWork, "misc", "GEN", "document")
+WORK_KINDS = (ARTICLE, CHAPTER, BOOK, THESIS, REPORT, DOCUMENT)
+
+
+def work_kind(record: Record) -> WorkKind:
+    """What a record is: the one rule behind its schema.org class and its citation types.
+
+    In a journal: an article. Part of a book (its title says "(From Book, P 3-23, ...)"): a
+    chapter. Otherwise by the publication formats and types as NCJRS prints them: "Book" a book;
+    "Dissertation/Thesis" a thesis; the format "Report" or a type "Report (...)" a report
+    ("Report (Technical)", "Report (Study/Research)", ...); anything else a document. The format
+    "Article" alone does not make an article: without a journal there is nothing it is in.
+
+    >>> work_kind(Record(source_file="x", types=["Report (Technical)"], formats=["Article"])).name
+    'report'
+    """
+    if record.journal:
+        return ARTICLE
+    if book_part(record):
+        return CHAPTER
+    labels = {label.strip().casefold() for label in (record.formats or []) + (record.types or [])}
+    if "dissertation/thesis" in labels:
+        return THESIS
+    if "book" in labels:
+        return BOOK
+    if "report" in labels or any(label.startswith("report (") for label in labels):
+        return REPORT
+    return DOCUMENT
+
+
+# "Trends in Juvenile Delinquency (From The Future of the Juvenile Justice System, P 63-67, 1991,
+# Josine Junger-Tas, ed. -- See NCJ-133019)": how NCJRS titles a part of a book.
+BOOK_PART_RE = re.compile(r"\(From\s+(?P<book>.+?),\s*P\.?\s*(?P<first>\d+)\s*-\s*(?P<last>\d+)\b")
+
+
+@dataclass(frozen=True)
+class BookPart:
+    """The book a record is a chapter of, and the chapter's pages in it, as its title says."""
+
+    book: str
+    first_page: str
+    last_page: str
+
+
+def book_part(record: Record) -> BookPart | None:
+    """The '(From Book, P 3-23, ...)' of a record's title, when the record is not in a journal."""
+    m = BOOK_PART_RE.search(record.title or "")
+    if record.journal or not m:
+        return None
+    return BookPart(m.group("book").strip(), m.group("first"), m.group("last"))
 
 
 def date_literal(date: PartialDate) -> Literal:
@@ -103,7 +162,7 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
         return Literal(value) if value else None
 
     t.append((r, RDF.type, DCTERMS.BibliographicResource))
-    t.append((r, RDF.type, record_class(record)))
+    t.append((r, RDF.type, work_kind(record).schema_class))
     if record.title:
         add(DCTERMS.title, lit(record.title))
         add(SCHEMA.name, lit(record.title))
@@ -135,6 +194,14 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
 
     if record.journal:
         _journal(record, r, t, ents, mint)
+    elif part := book_part(record):
+        book = URIRef(f"{r}#book")
+        add(SCHEMA.isPartOf, book)
+        t.append((book, RDF.type, SCHEMA.Book))
+        t.append((book, SCHEMA.name, Literal(part.book)))
+        add(SCHEMA.pagination, Literal(f"{part.first_page}-{part.last_page}"))
+        add(SCHEMA.pageStart, Literal(part.first_page))
+        add(SCHEMA.pageEnd, Literal(part.last_page))
     if record.series:
         node = URIRef(f"{r}#series")
         add(SCHEMA.isPartOf, node)

@@ -171,15 +171,53 @@ def test_same_name_written_two_ways_is_one_entity():
     assert slug("D L MacKenzie") == slug("D L Mackenzie")
 
 
-def test_class_by_format():
-    def cls(**kw):
-        g = graph_of(Record(source_file="f", ncj="1", title="T", **kw))
-        return {o for o in g.objects(rec_iri("1"), RDF.type) if str(o).startswith(str(SCHEMA))}
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"journal": Journal("Police Chief")}, SCHEMA.ScholarlyArticle),
+        # In a journal it is an article, whatever its type says (seeds/ncj-201636.txt).
+        (
+            {"journal": Journal("Crime Victims Report"), "types": ["Report (Study/Research)"]},
+            SCHEMA.ScholarlyArticle,
+        ),
+        # "Format: Article" without a journal is no article (seeds/ncj-211889-abstractaspx.txt).
+        ({"types": ["Report (Technical)"], "formats": ["Article"]}, SCHEMA.Report),
+        ({"types": ["Report (Study/Research)"]}, SCHEMA.Report),
+        ({"types": ["Issue Overview", "Report (Technical Assistance)"]}, SCHEMA.Report),
+        ({"formats": ["Report"]}, SCHEMA.Report),
+        ({"formats": ["Book"]}, SCHEMA.Book),
+        ({"formats": ["Book"], "types": ["Report (Annual/Periodic)"]}, SCHEMA.Book),
+        ({"types": ["Dissertation/Thesis"]}, SCHEMA.Thesis),
+        # Labels are matched whole: "Handbook" in a type does not make a book.
+        ({"types": ["Training (Handbook/Manual)"]}, SCHEMA.CreativeWork),
+        ({"types": ["Program/Project Evaluation"]}, SCHEMA.CreativeWork),
+        ({"formats": ["Article"]}, SCHEMA.CreativeWork),
+        ({"formats": ["Document (Journal/Periodical)"]}, SCHEMA.CreativeWork),
+        ({}, SCHEMA.CreativeWork),
+    ],
+)
+def test_class_by_what_the_record_is(fields, expected):
+    g = graph_of(Record(source_file="f", ncj="1", title="T", **fields))
+    classes = {o for o in g.objects(rec_iri("1"), RDF.type) if str(o).startswith(str(SCHEMA))}
+    assert classes == {expected}
 
-    assert cls(types=["Report (Study/Research)"]) == {SCHEMA.Report}
-    assert cls(formats=["Book"]) == {SCHEMA.Book}
-    assert cls(types=["Program/Project Evaluation"]) == {SCHEMA.CreativeWork}
-    assert cls(journal=Journal("Police Chief")) == {SCHEMA.ScholarlyArticle}
+
+def test_part_of_a_book_is_a_chapter_with_the_book_and_its_pages():
+    title = (
+        "Forensic Anthropology Scene Investigations (From Forensic Osteology, P 3-23, 1986, "
+        "Kathleen J Reichs, ed. - See NCJ-103038)"
+    )  # seeds/ncj-103039.txt
+    g = graph_of(Record(source_file="f", ncj="103039", title=title, pages=21))
+    r = rec_iri("103039")
+    assert {o for o in g.objects(r, RDF.type)} == {DCTERMS.BibliographicResource, SCHEMA.Chapter}
+    book = g.value(r, SCHEMA.isPartOf)
+    assert book == URIRef(f"{r}#book") and (book, RDF.type, SCHEMA.Book) in g
+    assert g.value(book, SCHEMA.name) == Literal("Forensic Osteology")
+    assert g.value(r, SCHEMA.pageStart) == Literal("3")
+    assert g.value(r, SCHEMA.pageEnd) == Literal("23")
+    assert g.value(r, SCHEMA.numberOfPages) == Literal(21)
+    assert g.value(r, DCTERMS.title) == Literal(title)  # the title stays as printed
+    assert g.value(r, DCTERMS.isPartOf) is None  # dcterms:isPartOf is for journals
 
 
 def test_record_without_ncj_gets_stable_title_key():

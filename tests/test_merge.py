@@ -160,3 +160,17 @@ def test_same_work_key_needs_title_author_and_year() -> None:
     assert same_work_key(page("ncj-219560.txt")) == "domestic-violence|sampson|2007"
     assert same_work_key(page("ncj-100895.txt")) is None  # no author, title from the URL
     assert same_work_key(Record("x.txt", title="Domestic Violence")) is None
+
+
+def test_the_agency_banner_page_merges_with_its_library_capture() -> None:
+    nij, library = (
+        page("made-nij-banner-use-force-police.txt"),
+        page("made-ojplib-use-force-police.txt"),
+    )
+    result = merge_captures([nij, library])
+    assert result.conflicts == []
+    r = result.record
+    assert r.ncj == "176330"
+    assert r.title == "Use of Force by Police: Overview of National and Local Data"
+    assert r.annotation == "This report examines police use of force."
+    assert r.date_published == PartialDate(1999, 10) and r.pages == 88

@@ -556,6 +556,149 @@ def test_tidy_person(raw: str, tidy: str) -> None:
     assert tidy_person(raw) == tidy
 
 
+# -- gaps found on real pages of classes the seeds have (constructed pages) ------------------
+
+BANNER = [  # the U.S. government banner of made-nij-banner-use-force-police.txt, line by line
+    "An official website of the United States government, Department of Justice.",
+    "Here's how you know",
+    "Official websites use .gov",
+    "A .gov website belongs to an official government organization in the United States.",
+    "Secure .gov websites use HTTPS",
+    "A lock ( ) or https:// means you've safely connected to the .gov website. Share sensitive "
+    "information only on official, secure websites.",
+]
+OLD_BANNER = [  # the older wording, as in made-bjs-old-banner-sourcebook-1995.txt
+    "Dot gov",
+    "The .gov means it's official.",
+    "Federal government websites often end in .gov or .mil. Before sharing sensitive "
+    "information, make sure you're on a federal government site.",
+    "The site is secure.",
+    "The https:// ensures that you are connecting to the official website and that any "
+    "information you provide is encrypted and transmitted securely.",
+]
+BANNER_WORDS = ("official", ".gov", "https://", "lock", "secure")
+
+
+def test_agency_page_banner_and_navigation_are_not_the_record() -> None:
+    r = read_one("made-nij-banner-use-force-police.txt")
+    assert r.layout == "ojp-library"  # every value under its own label: not lossy
+    assert r.title == "Use of Force by Police: Overview of National and Local Data"
+    assert r.title_from_url is False
+    assert r.ncj == "176330"
+    assert r.date_published == PartialDate(1999, 10)
+    assert r.pages == 88
+    assert r.annotation == "This report examines police use of force."
+    assert r.abstract.startswith("The report comprises six articles")
+    assert r.abstract.endswith("Notes, figures, bibliography")
+    assert r.truncated and r.truncated_field is None  # cut in Similar Publications
+    assert not any("not placed" in note or "without its label" in note for note in r.notes)
+
+
+def test_older_banner_wording() -> None:
+    r = read_one("made-bjs-old-banner-sourcebook-1995.txt")
+    assert r.title == "Sourcebook of Criminal Justice Statistics, 1995"
+    assert r.title_from_url is False
+    assert r.date_published == PartialDate(1996, 11)
+    assert r.pages == 751
+    assert r.annotation.startswith("This volume presents statistical data")
+    assert r.abstract.startswith("The book is divided into six section.")
+    for text in (r.annotation, r.abstract):
+        assert not any(word in text for word in ("https://", ".gov", "secure"))
+
+
+def banner_variant(banner: list[str], *, navigation: bool) -> str:
+    """made-nij-banner-use-force-police.txt with another banner, with or without its menus."""
+    text = (PAGES / "made-nij-banner-use-force-police.txt").read_text(encoding="utf-8")
+    source, rest = text.split("\n", 1)
+    start = rest.index("National Institute of Justice\n")
+    title = rest.index("Use of Force by Police")
+    nav = rest[start:title] if navigation else ""
+    return "\n".join([source, *banner, "", nav + rest[title:]])
+
+
+@pytest.mark.parametrize("navigation", [True, False], ids=["with-menus", "without-menus"])
+@pytest.mark.parametrize(
+    "banner",
+    [
+        BANNER,
+        BANNER[::-1],
+        BANNER[3:] + BANNER[:3],
+        ["U.S. flag", *OLD_BANNER],
+        OLD_BANNER[::-1] + ["An official website of the United States government"],
+        ["Here’s how you know", BANNER[0], *OLD_BANNER[2:], *BANNER[2:]],  # curly apostrophe
+        [" ".join(BANNER[:2]), " ".join(BANNER[2:4]), " ".join(BANNER[4:])],  # joined lines
+        ["A lock (LockA locked padlock) or https:// means you've safely connected to the .gov "
+         "website. Share sensitive information only on official, secure websites."],
+        [],
+    ],
+    ids=["current", "reversed", "rotated", "older", "older-reversed", "mixed", "joined",
+         "lock-icon-text", "none"],
+)  # fmt: skip
+def test_banner_in_any_order_is_skipped(tmp_path: Path, banner: list[str], navigation) -> None:
+    path = tmp_path / "page.txt"
+    path.write_text(banner_variant(banner, navigation=navigation), encoding="utf-8")
+    [r] = list(read_path(path))
+    assert r.title == "Use of Force by Police: Overview of National and Local Data"
+    assert r.ncj == "176330"
+    assert r.annotation == "This report examines police use of force."
+    assert r.abstract.startswith("The report comprises six articles")
+    assert r.layout == "ojp-library"
+
+
+def test_unknown_navigation_above_the_title_is_skipped_with_a_note(tmp_path: Path) -> None:
+    text = banner_variant(BANNER, navigation=True)
+    text = text.replace("Topics\n", "Topics\nMost Viewed Publications 2024\n")
+    path = tmp_path / "page.txt"
+    path.write_text(text, encoding="utf-8")
+    [r] = list(read_path(path))
+    assert r.title == "Use of Force by Police: Overview of National and Local Data"
+    assert any("Most Viewed Publications 2024" in note for note in r.notes)
+
+
+def test_navigation_words_below_the_title_are_values(tmp_path: Path) -> None:
+    """Menu lines are chrome only above the title: "National Institute of Justice" under
+    Corporate Author(s) is the author."""
+    text = banner_variant(BANNER, navigation=True)
+    text = text.replace(
+        "Date Published\nOctober 1999",
+        "Corporate Author(s)\nNational Institute of Justice\nDate Published\nOctober 1999",
+    )
+    path = tmp_path / "page.txt"
+    path.write_text(text, encoding="utf-8")
+    [r] = list(read_path(path))
+    assert r.authors == [Agent("National Institute of Justice", "organization")]
+
+
+def test_lossy_page_title_ending_in_question_mark() -> None:
+    r = read_one("made-lossy-title-question-mark.txt")
+    assert r.title == "Accidental or Incendiary?"  # not "Accidental or Incendiary" from the URL
+    assert r.title_from_url is False
+    assert not any("from the URL" in note for note in r.notes)
+    assert r.authors == [person("R D Fitch"), person("E A Porter")]
+    assert r.pages == 240
+    assert r.annotation.startswith("This book is a field guide")
+
+
+@pytest.mark.parametrize("title", ["Crime in the U.S.", "Just Say No!", "Who Pays?"])
+def test_any_title_line_above_ncj_number_beats_the_url(tmp_path: Path, title: str) -> None:
+    text = (PAGES / "made-lossy-title-question-mark.txt").read_text(encoding="utf-8")
+    path = tmp_path / "page.txt"
+    path.write_text(text.replace("Accidental or Incendiary?", title), encoding="utf-8")
+    [r] = list(read_path(path))
+    assert r.title == title and r.title_from_url is False
+
+
+def test_title_ending_in_question_mark_on_a_page_without_labels(tmp_path: Path) -> None:
+    text = (PAGES / "ojplib-police-officers-warriors-or-guardians.txt").read_text(encoding="utf-8")
+    source, rest = text.split("\n", 1)
+    title = "Police Officers: Warriors or Guardians? Empirical Reality or Intriguing Rhetoric?"
+    path = tmp_path / "page.txt"
+    path.write_text(f"{source}\n{title}\n{rest}", encoding="utf-8")
+    [r] = list(read_path(path))
+    assert r.title == title and r.title_from_url is False
+    assert r.annotation.startswith("This study examined survey data")
+
+
 # -- JSON Lines and CSV ----------------------------------------------------------------------
 
 

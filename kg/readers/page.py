@@ -82,15 +82,48 @@ TWO_WORD_CITY_STARTS = {
 # at the wrap: the same pages elsewhere give the full name with the same Rockville address.
 SLASH_COMPLETIONS = {"National Institute of Justice/": "National Institute of Justice/NCJRS"}
 
-# Site chrome of the current ojp.gov page, not part of the record.
-HEADER_LINES = {
-    "u.s. flag",
-    "an official website of the united states government, department of justice.",
-    "here's how you know",
-    "ncjrs virtual library",
-    "click here to search the ncjrs virtual library",
-}
-HEADER_PREFIXES = ("the virtual library houses",)
+# Site chrome, not part of the record: the U.S. government banner that ojp.gov and the agency
+# sites (nij.ojp.gov, ovc.ojp.gov, ...) open with, in its current wording and the older one
+# ("Dot gov" / "The site is secure."), and the NCJRS Virtual Library header of the abstract
+# page. A line is chrome when it is made of these phrases only, in any order (a capture may
+# join two of them on one line); matched in lower case with straight apostrophes.
+HEADER_PHRASES = (
+    r"u\.\s?s\. flag",
+    r"an official website of the united states government(?:,? department of justice)?\.?",
+    r"here's how you know\.?",
+    r"official websites use \.gov\.?",
+    r"a \.gov website belongs to an official government organization in the united states\.?",
+    r"secure \.gov websites use https\.?",
+    r"a lock \([^()]*\) or https:// means you've safely connected to the \.gov website\.?",
+    r"share sensitive information only on official, secure websites\.?",
+    r"dot gov",
+    r"the \.gov means it's official\.?",
+    r"federal government websites (?:often|always) end in \.gov or \.mil\.?",
+    r"before sharing sensitive information,? make sure you're on a federal government site\.?",
+    r"the site is secure\.?",
+    r"the https:// ensures that you are connecting to the official website and that any "
+    r"information you provide is encrypted and transmitted securely\.?",
+    r"ncjrs virtual library",
+    r"click here to search the ncjrs virtual library",
+    r"the virtual library houses .*",
+)
+HEADER_RE = re.compile("|".join(f"(?:{phrase})" for phrase in HEADER_PHRASES))
+
+# The agency sites' navigation, which a capture may keep between the banner and the title: the
+# site name and motto, menus, breadcrumbs ("Home / Library / Publications"). Skipped only at the
+# top of the page, above the title: further down such a line is a value.
+NAVIGATION_LINES = {
+    "skip to main content", "main navigation", "main menu", "menu", "close", "search",
+    "breadcrumb", "home", "topics", "funding", "funding & awards", "funding and awards",
+    "library", "publications", "publications & products", "events", "media", "multimedia",
+    "news", "newsroom", "about", "about us", "about nij", "about ovc", "about ojp",
+    "about bjs", "about bja", "about ojjdp", "programs", "resources", "training", "data",
+    "research", "contact us", "stay connected", "national institute of justice",
+    "office for victims of crime", "office of justice programs", "bureau of justice statistics",
+    "bureau of justice assistance", "office of juvenile justice and delinquency prevention",
+    "strengthen science. advance justice.", "nij", "ovc", "ojp", "bjs", "bja", "ojjdp",
+}  # fmt: skip
+BREADCRUMB_SPLIT_RE = re.compile(r"\s*[/»>›|]\s*")
 
 # -- patterns --------------------------------------------------------------------------------
 
@@ -383,9 +416,69 @@ def _reduce_aspx(lines: list[str], *, layout: str) -> _Raw:
 # -- the current ojp.gov page and its lossy / unlabelled relatives ---------------------------
 
 
+def _plain_line(line: str) -> str:
+    """A line as the chrome lists hold it: lower case, straight apostrophes, single spaces."""
+    return " ".join(re.sub(r"[’‘`´]", "'", line).lower().split())
+
+
 def _is_header(line: str) -> bool:
-    low = line.strip().lower()
-    return low in HEADER_LINES or low.startswith(HEADER_PREFIXES)
+    """Is the line made of banner / site header phrases only (one after another, any order)?"""
+    if len(line) > 2000 or not HEADER_RE.match(_plain_line(line[:200])):
+        return False  # (the whole banner on one line is some 600 characters)
+    text = _plain_line(line)
+    pos = 0
+    while pos < len(text):
+        match = HEADER_RE.match(text, pos)
+        if not match or match.end() == pos:
+            return False
+        pos = match.end()
+        while pos < len(text) and text[pos] in " .,;:|-":
+            pos += 1
+    return bool(text)
+
+
+def _is_navigation(line: str) -> bool:
+    """A menu item, the site's name or motto, or a breadcrumb made of menu items."""
+    parts = [p for p in BREADCRUMB_SPLIT_RE.split(_plain_line(line)) if p]
+    return bool(parts) and all(p in NAVIGATION_LINES for p in parts)
+
+
+@dataclass
+class _Head:
+    """Where the record starts on a current page: its title line and the chrome above it."""
+
+    title: int | None = None  # index of the title line
+    chrome: set[int] = field(default_factory=set)  # indices of navigation lines to skip
+    notes: list[str] = field(default_factory=list)
+
+
+def _page_head(lines: list[str], *, header: list[bool]) -> _Head:
+    """Find the title of a current page.
+
+    The page prints the title just above its first label, `NCJ Number`, whatever the title ends
+    with; on a page that opens with the banner, a line between the banner and that title is
+    site navigation. Without that label the first line is the title when it is shaped like one.
+    The banner and the known navigation lines at the top are skipped first.
+    """
+    head = _Head()
+    first_label = next((i for i, line in enumerate(lines) if _modern_label(line)), len(lines))
+    above = [i for i in range(first_label) if lines[i].strip() and not header[i]]
+    while above and _is_navigation(lines[above[0]]):
+        head.chrome.add(above.pop(0))
+    if not above:
+        return head
+    if first_label < len(lines) and _modern_label(lines[first_label]) == "ncj":
+        last = above[-1]
+        if (any(header) or len(above) == 1) and _could_be_title(lines[last].strip()):
+            head.title = last
+            for i in above[:-1]:
+                head.chrome.add(i)
+                shown = lines[i].strip()[:60]
+                head.notes.append(f"line above the title read as site navigation: {shown!r}")
+            return head
+    if _looks_like_title(lines[above[0]].strip()):
+        head.title = above[0]
+    return head
 
 
 def _modern_label(line: str) -> str | None:
@@ -397,19 +490,23 @@ def _reduce_modern(lines: list[str], *, base: str = "ojp-modern") -> _Raw:
     labels_present = {_modern_label(line) for line in lines} - {None}
     if "listing" in labels_present:
         return _listing()
-    has_header = any(_is_header(line) for line in lines)
+    header = [_is_header(line) for line in lines]
+    head = _page_head(lines, header=header)
+    raw.notes += head.notes
     current: str | None = None
     skip_label = ""
     pos = -1  # index in MODERN_ORDER of the last label seen / field filled
-    title_done = False
     lossy = False
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if not stripped or _is_header(stripped):
+        if not stripped or header[index] or index in head.chrome:
+            continue
+        if index == head.title:
+            raw.add("title", stripped)
+            raw.last_field = "title"
             continue
         label = _modern_label(stripped)
         if label is not None:
-            title_done = True
             current = label
             skip_label = stripped
             raw.labelled.add(label)
@@ -417,12 +514,6 @@ def _reduce_modern(lines: list[str], *, base: str = "ojp-modern") -> _Raw:
                 pos = max(pos, MODERN_ORDER.index(label))
             raw.last_field = label
             continue
-        if not title_done:
-            title_done = True
-            if _looks_like_title(stripped) and (has_header or index == 0):
-                raw.add("title", stripped)
-                raw.last_field = "title"
-                continue
         if footer := FOOTER_RE.match(stripped):
             if footer.group(1) == "Date Published":
                 raw.add("footer_date", footer.group(2).strip())
@@ -474,10 +565,17 @@ def _listing() -> _Raw:
     return _Raw(layout="listing")
 
 
+def _could_be_title(line: str) -> bool:
+    """Not a value of another field's shape (a number, a date, a journal line, a country)."""
+    return len(line) <= 400 and not JOURNAL_KEY_RE.search(line) and not _strong_kinds(line)
+
+
 def _looks_like_title(line: str) -> bool:
-    if len(line) > 400 or JOURNAL_KEY_RE.search(line) or _strong_kinds(line):
+    """A first line that is a title, not a description: it does not end a sentence with a
+    full stop ("Accidental or Incendiary?" and "(... ed.)" are titles)."""
+    if not _could_be_title(line):
         return False
-    return not re.search(r"[.!?][\"'”’]?$", line) or line.endswith(("ed.)", "eds.)"))
+    return not re.search(r"\.[\"'”’]?$", line) or line.endswith(("ed.)", "eds.)"))
 
 
 def _settle_lone_description(raw: _Raw) -> None:

@@ -550,6 +550,20 @@ def test_parse_journal(text: str, expected: Journal) -> None:
         ("Lisa C. Newmark Ph.D.", "Lisa C. Newmark"),
         ("F P Williams III", "F P Williams III"),
         ("Tavis, Jr., John", "John Tavis Jr."),
+        ("Ronald L. Mendell B.S.", "Ronald L. Mendell"),
+        ("Ronald L. Mendell, B.S.", "Ronald L. Mendell"),
+        ("Jane Q. Doe M.A.", "Jane Q. Doe"),
+        ("Jane Q. Doe Ph.D.", "Jane Q. Doe"),
+        ("Jane Q. Doe PhD", "Jane Q. Doe"),
+        ("Jane Q. Doe J.D.", "Jane Q. Doe"),
+        ("Jane Q. Doe M.S.W.", "Jane Q. Doe"),
+        ("Jane Q. Doe Ed.D.", "Jane Q. Doe"),
+        ("Jane Q. Doe M.A., Ph.D.", "Jane Q. Doe"),
+        ("Doe, Jane Q., M.S.W.", "Jane Q. Doe"),
+        ("John Tavis Jr., Ed.D.", "John Tavis Jr."),
+        ("Cunniff, M.A.", "M.A. Cunniff"),  # after a lone family name: initials, not a degree
+        ("R W ten Bensel", "R W ten Bensel"),
+        ("E Gimenez-Salinas i Colomer", "E Gimenez-Salinas i Colomer"),
     ],
 )
 def test_tidy_person(raw: str, tidy: str) -> None:
@@ -697,6 +711,46 @@ def test_title_ending_in_question_mark_on_a_page_without_labels(tmp_path: Path) 
     [r] = list(read_path(path))
     assert r.title == title and r.title_from_url is False
     assert r.annotation.startswith("This study examined survey data")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["E Gimenez-Salinas i Colomer", "R W ten Bensel", "N G La Vigne", "Nancy G. La Vigne",
+     "P van der Berg", "J de la Cruz", "J-P d'Arcy", "A al-Hakim"],
+)  # fmt: skip
+def test_lossy_author_line_with_a_name_particle(tmp_path: Path, name: str) -> None:
+    text = (PAGES / "made-lossy-particle-author.txt").read_text(encoding="utf-8")
+    path = tmp_path / "page.txt"
+    path.write_text(text.replace("E Gimenez-Salinas i Colomer", name), encoding="utf-8")
+    [r] = list(read_path(path))
+    assert r.authors == [person(name)]
+    assert r.pages == 18
+
+
+def test_lossy_page_with_a_particle_author() -> None:
+    r = read_one("made-lossy-particle-author.txt")
+    assert r.authors == [person("E Gimenez-Salinas i Colomer")]
+    assert r.title.startswith("Status of Knowledge in Spain (From Politiques de Prevention")
+    assert r.related_ncj == ["137844"]
+    assert r.annotation.startswith("This chapter reviews Spanish research")
+
+
+def test_lossy_author_with_a_degree() -> None:
+    r = read_one("made-lossy-degree-author.txt")
+    assert r.authors == [person("Ronald L. Mendell")]
+
+
+def test_structured_author_with_a_degree(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text(
+        '{"ncj": "900101", "title": "Tracing Assets Through Public Records", '
+        '"authors": ["Ronald L. Mendell B.S.", "Doe, Jane Q., M.S.W."], '
+        '"editors": ["John Tavis Jr. Ed.D."]}\n',
+        encoding="utf-8",
+    )
+    [r] = list(read_path(path))
+    assert r.authors == [person("Ronald L. Mendell"), person("Jane Q. Doe")]
+    assert r.editors == [person("John Tavis Jr.")]
 
 
 # -- JSON Lines and CSV ----------------------------------------------------------------------

@@ -60,17 +60,29 @@ ORG_WORDS = {
     "us", "u.s.", "ncjrs", "congress", "senate", "house", "panel", "task", "force",
 }  # fmt: skip
 
-# Name particles allowed in lower case inside a person's or organisation's name.
+# Name particles allowed in lower case inside a person's or organisation's name: Dutch,
+# German, Romance and Arabic particles ("R W ten Bensel", "E Gimenez-Salinas i Colomer"), and
+# the small words of organisation names. A lower-case prefix joined to the name by an
+# apostrophe or hyphen ("d'Alembert", "al-Hakim") is one too (PARTICLE_PREFIX_RE).
 NAME_PARTICLES = {
-    "de", "del", "della", "der", "den", "van", "von", "la", "le", "du", "da", "di", "dos",
-    "bin", "al", "y", "of", "and", "for", "the", "on", "in", "&", "ed.", "et",
+    "de", "del", "della", "delle", "dei", "degli", "der", "den", "des", "van", "von", "vom",
+    "zu", "zum", "zur", "ten", "ter", "te", "het", "'t", "op", "la", "le", "les", "lo", "du",
+    "da", "das", "di", "do", "dos", "i", "e", "y", "bin", "ibn", "ben", "al", "el", "af", "av",
+    "st.", "of", "and", "for", "the", "on", "in", "&", "ed.", "et",
 }  # fmt: skip
+PARTICLE_PREFIX_RE = re.compile(r"^(?:d|l|dell|dall|degl)'|^(?:al|el|ad|ar|as|ash|at|az)-")
 
 NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "v"}
-DEGREE_RE = re.compile(
-    r"(?:,?\s+(?:Ph\.?\s?D\.?|M\.D\.|MD|J\.D\.|JD|Ed\.D\.|Psy\.D\.|M\.P\.H\.|MPH|M\.S\.W\.|MSW"
-    r"|LCSW|M\.A\.|M\.S\.|R\.N\.|Esq\.?))+$"
+# Academic degrees and licences written after a person's name ("Ronald L. Mendell B.S.",
+# "Lisa C. Newmark Ph.D.", "Newmark, Lisa C., Ph.D."); TRAILING_DEGREE_RE takes one off the end.
+DEGREES = (
+    r"Ph\.?\s?D\.?|Ed\.D\.|EdD|Psy\.D\.|PsyD|Dr\.P\.H\.|DrPH|Sc\.D\.|D\.Sc\.|D\.Crim\.|D\.P\.A\."
+    r"|LL\.[BM]\.|M\.Ed\.|M\.Sc\.|B\.Sc\.|M\.Div\.|M\.Phil\.|D\.Phil\.|M\.B\.A\.|M\.P\.A\.|M\.P\.H\."
+    r"|M\.P\.P\.|M\.S\.W\.|M\.S\.N\.|B\.S\.N\.|M\.C\.J\.|M\.A\.|M\.S\.|B\.A\.|B\.S\.|J\.D\.|M\.D\.|R\.N\."
+    r"|MBA|MPA|MPH|MSW|MSN|LCSW|LMSW|MD|JD|Esq\.?"
 )
+TRAILING_DEGREE_RE = re.compile(rf"(?P<sep>,\s*|\s+)(?P<degree>{DEGREES})$")
+INITIALS_RE = re.compile(r"(?:[A-Z]\.){2,3}")  # "M.A." may be a degree or two initials
 
 # Cities whose names start with these words take two words when split off a one-line sponsor.
 TWO_WORD_CITY_STARTS = {
@@ -623,9 +635,13 @@ def _is_names(value: str) -> bool:
         words = part.replace(",", " ").split()
         if not 1 <= len(words) <= 8:
             return False
-        if any(w[:1].islower() and w.lower() not in NAME_PARTICLES for w in words):
+        if any(w[:1].islower() and not _is_particle(w) for w in words):
             return False
     return True
+
+
+def _is_particle(word: str) -> bool:
+    return word.lower() in NAME_PARTICLES or bool(PARTICLE_PREFIX_RE.match(word))
 
 
 def _fits(name: str, value: str, *, labelled: bool, raw: _Raw) -> bool:
@@ -941,7 +957,7 @@ def tidy_person(name: str) -> str:
     """ "O'Brien, Jennifer E." -> "Jennifer E. O'Brien"; degrees dropped, "III"/"Jr." kept."""
     text = re.sub(r"[’‘`´]", "'", name)
     text = " ".join(text.split()).strip(" ,;")
-    text = DEGREE_RE.sub("", text).strip(" ,")
+    text = _drop_degrees(text)
     parts = [p.strip() for p in text.split(",") if p.strip()]
     suffix = [p for p in parts[1:] if p.lower() in NAME_SUFFIXES]
     names = [p for p in parts if p not in suffix]
@@ -949,6 +965,19 @@ def tidy_person(name: str) -> str:
         text = " ".join([*names[1:], names[0], *suffix])
     elif suffix:  # "Smith, Jr."
         text = " ".join([names[0], *suffix])
+    return text
+
+
+def _drop_degrees(name: str) -> str:
+    """ "Ronald L. Mendell B.S." -> "Ronald L. Mendell"; "Cunniff, M.A." is kept: after a lone
+    family name and a comma, "M.A." is the initials of the given names, not a degree."""
+    text = name.strip(" ,")
+    while match := TRAILING_DEGREE_RE.search(text):
+        head = text[: match.start()].rstrip(" ,")
+        initials = INITIALS_RE.fullmatch(match.group("degree"))
+        if not head or (initials and "," in match.group("sep") and not re.search(r"[ ,]", head)):
+            break
+        text = head
     return text
 
 

@@ -6,11 +6,12 @@ value, the winner is the first by
   2. a labelled layout before a lossy one (layout ending in "-lossy"),
   3. for text, the longer value,
   4. the order the captures were given in.
-A title taken from a URL slug loses to any real title, silently. Values that say the same thing
-are not conflicts: text equal up to case, spacing and quote style; a cut text that is the start
-of the chosen one; a date or journal that is a less precise form of the chosen one; a list of
-people or agencies contained in the chosen one (the longer list is then chosen). Anything else
-is reported as a `Conflict`. Provenance (source_url, layout, notes) is not compared: the merged
+A title taken from a URL slug loses to any real title, silently; a printed "0 pages" (`extent`)
+is dropped when any capture gives a page count. Values that say the same thing are not
+conflicts: text equal up to case, spacing and quote style; a cut text that is the start of the
+chosen one; a date or journal that is a less precise form of the chosen one; a list of people or
+agencies contained in the chosen one (the longer list is then chosen). Anything else is
+reported as a `Conflict`. Provenance (source_url, layout, notes) is not compared: the merged
 record keeps the winner's source_url, every file in `source_files` and all the notes.
 """
 
@@ -24,8 +25,8 @@ from typing import Any
 from kg.record import Agent, Journal, PartialDate, Record, slug
 
 MERGED_FIELDS = (
-    "ncj title journal series date_published pages annotation abstract grants sponsors formats "
-    "types language country subjects links authors editors"
+    "ncj title journal series date_published pages extent annotation abstract grants sponsors "
+    "formats types language country subjects links authors editors"
 ).split()
 
 
@@ -98,6 +99,8 @@ def merge_captures(records: list[Record]) -> MergeResult:
     merged.layout = "+".join(dict.fromkeys(r.layout or "?" for r in records))
     merged.source_files = list(dict.fromkeys(r.source_file for r in records))
     merged.title_from_url = bool(merged.title) and chosen_from["title"].title_from_url
+    if merged.pages is not None:
+        merged.extent = None  # a page count from one capture says more than "0 pages"
     abstract_from = chosen_from.get("abstract")
     merged.abstract_source = abstract_from.abstract_source if abstract_from else None
     if merged.abstract_source is None:

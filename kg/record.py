@@ -125,6 +125,9 @@ class Record:
     series: str | None = None
     date_published: PartialDate | None = None
     pages: int | None = None  # length in pages
+    # the length as printed when it is no page count: NCJRS prints "0 pages" (and "Page Count:
+    # 0") for works whose length it did not record; `pages` is then None
+    extent: str | None = None
     annotation: str | None = None
     abstract: str | None = None
     abstract_source: str | None = None  # e.g. "Published Abstract Provided"
@@ -162,9 +165,17 @@ class Record:
         "related_ncj source_url"
     ).split()
 
+    # Content fields added after records were first published: left out of the content while
+    # unset, so that adding one does not change the hash (and the datestamp) of every record.
+    LATER_CONTENT_FIELDS = ("extent",)
+
     def content(self) -> dict[str, Any]:
         """The published content as plain JSON-able data (no provenance of the reading)."""
-        return {name: _plain(getattr(self, name)) for name in self.CONTENT_FIELDS}
+        content = {name: _plain(getattr(self, name)) for name in self.CONTENT_FIELDS}
+        for name in self.LATER_CONTENT_FIELDS:
+            if getattr(self, name) is not None:
+                content[name] = _plain(getattr(self, name))
+        return content
 
     def content_hash(self) -> str:
         """A hash of the published content: the record changed iff this changed."""

@@ -162,6 +162,17 @@ def test_same_work_key_needs_title_author_and_year() -> None:
     assert same_work_key(Record("x.txt", title="Domestic Violence")) is None
 
 
+def test_a_page_count_beats_a_printed_zero() -> None:
+    zero = _record("a.txt", extent="0 pages")
+    counted = _record("b.txt", pages=59)
+    for captures in ([zero, counted], [counted, zero]):
+        result = merge_captures(captures)
+        assert result.conflicts == []
+        assert result.record.pages == 59 and result.record.extent is None
+    alone = merge_captures([zero, _record("c.txt")]).record
+    assert alone.pages is None and alone.extent == "0 pages"
+
+
 def test_the_agency_banner_page_merges_with_its_library_capture() -> None:
     nij, library = (
         page("made-nij-banner-use-force-police.txt"),

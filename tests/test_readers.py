@@ -289,7 +289,8 @@ def test_abstract_aspx_special_issue_dated() -> None:
 
 def test_abstract_aspx_page_count_zero_is_unknown() -> None:
     r = read_one("ncj-164726-abstractaspx.txt")
-    assert r.pages is None
+    assert r.pages is None  # no page count...
+    assert r.extent == "0 pages"  # ...but what the page printed is kept
     assert r.types == ["Legislation/Policy Analysis"]
 
 
@@ -733,6 +734,22 @@ def test_lossy_page_with_a_particle_author() -> None:
     assert r.title.startswith("Status of Knowledge in Spain (From Politiques de Prevention")
     assert r.related_ncj == ["137844"]
     assert r.annotation.startswith("This chapter reviews Spanish research")
+
+
+def test_lossy_page_of_zero_pages() -> None:
+    r = read_one("made-lossy-zero-pages.txt")
+    assert r.pages is None  # 0 is no page count (the shapes ask for one of at least 1)
+    assert r.extent == "0 pages"  # as printed
+    assert r.annotation.startswith("This training video shows")
+
+
+def test_labelled_length_of_zero_pages(tmp_path: Path) -> None:
+    text = (PAGES / "ncj-100895.txt").read_text(encoding="utf-8")
+    path = tmp_path / "page.txt"
+    path.write_text(text.replace("59 pages", "0 pages"), encoding="utf-8")
+    [r] = list(read_path(path))
+    assert r.pages is None and r.extent == "0 pages"
+    assert read_one("ncj-100895.txt").extent is None  # a real count needs no printed extent
 
 
 def test_lossy_author_with_a_degree() -> None:

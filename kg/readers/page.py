@@ -791,6 +791,8 @@ def _interpret(raw: _Raw, record: Record) -> None:
     record.date_published = _date_of(raw, record)
     if length := text("length"):
         record.pages = parse_length(length)
+        if record.pages is None and re.match(r"\s*0+(?!\d)", length):
+            record.extent = "0 pages"  # printed, but no page count (see Record.extent)
     record.series = text("series")
     record.annotation = text("annotation", "\n")
     if abstract := text("abstract", "\n"):

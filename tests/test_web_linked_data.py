@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import urllib.robotparser
 from pathlib import Path
 
 import pytest
@@ -629,6 +630,35 @@ def test_sitemap_lists_every_record_page_and_validates(client, web_graph):
     assert gzip.decompress(zipped.data) == resp.data
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert f"Sitemap: {web_graph.base}sitemap.xml" in robots
+
+
+def longest_match_allows(robots: str, path: str) -> bool:
+    """RFC 9309 2.2.2: the longest matching rule wins, Allow on a tie (no wildcards here)."""
+    rules = []
+    for line in robots.splitlines():
+        field, _, value = line.partition(":")
+        field, value = field.strip().lower(), value.strip()
+        if field in ("allow", "disallow") and value and path.startswith(value):
+            rules.append((len(value), field == "allow"))
+    return max(rules, default=(0, True))[1]
+
+
+def test_robots_txt_keeps_crawlers_off_sparql_whichever_rule_wins(live_server):
+    """urllib.robotparser takes the first matching line; RFC 9309 crawlers take the longest."""
+    parser = urllib.robotparser.RobotFileParser(live_server + "robots.txt")
+    parser.read()
+    text = urllib.request.urlopen(live_server + "robots.txt").read().decode()
+    for path, allowed in (
+        ("/sparql", False),
+        ("/sparql?query=ASK%7B%7D", False),
+        (f"/doc/record/{ARTICLE}.html", True),
+        (f"/id/record/{ARTICLE}", True),
+        ("/", True),
+    ):
+        assert parser.can_fetch("*", live_server.rstrip("/") + path) is allowed, path
+        assert parser.can_fetch("Googlebot", live_server.rstrip("/") + path) is allowed, path
+        assert longest_match_allows(text, path) is allowed, path
+    assert parser.site_maps() == [f"{live_server}sitemap.xml"]
 
 
 def test_sitemap_splits_into_an_index_beyond_the_limit(client, web_graph, monkeypatch):

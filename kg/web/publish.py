@@ -391,12 +391,16 @@ def _sitemap_response(zipped: bytes, validator: str) -> Response:
 
 @bp.get("/robots.txt")
 def robots():
+    # Disallow before Allow: parsers that take the first matching line (Python's
+    # urllib.robotparser, older crawlers) and those that take the longest (RFC 9309 2.2.2)
+    # then agree that /sparql is off limits and everything else is not.
     body = (
-        f"User-agent: *\nAllow: /\n"
-        f"# The SPARQL endpoint is for people and programs, not for crawling.\n"
-        f"Disallow: /sparql\n\nSitemap: {graph_base()}sitemap.xml\n"
+        "User-agent: *\n"
+        "# The SPARQL endpoint is for people and programs, not for crawling.\n"
+        "Disallow: /sparql\n"
+        "Allow: /\n"
+        f"\nSitemap: {graph_base()}sitemap.xml\n"
     )
     resp = respond(body, "text/plain")
-    return finish(
-        resp, validator=f"robots|{data_version(graph().manifest)}", modified=None, vary_accept=False
-    )
+    # The text itself is the validator: a copy cached before the rules changed is not current.
+    return finish(resp, validator=f"robots|{body}", modified=None, vary_accept=False)

@@ -3,6 +3,7 @@ published OAI-PMH and oai_dc schemas, every error code provoked."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections.abc import Iterator
@@ -430,6 +431,49 @@ def test_answers_are_utf8_xml_even_for_errors(live):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
     assert etree.fromstring(response.content).find("oai:error", NS).get("code") == "badVerb"
+
+
+def test_lists_are_gzipped_for_a_harvester_that_asks(live, oai_schema):
+    params = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
+    plain = requests.get(live, params=params, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    zipped = requests.get(
+        live, params=params, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=10
+    )
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "accept-encoding" in zipped.headers["Vary"].lower()
+    raw = zipped.raw.read(decode_content=False)  # the bytes as sent
+    assert int(zipped.headers["Content-Length"]) == len(raw) < len(plain.content) / 2
+    body = gzip.decompress(raw).decode("utf-8")
+    assert not list(oai_schema.iter_errors(body))
+
+    def identifiers(xml: str | bytes) -> list[str]:
+        root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+        return root.xpath("//oai:header/oai:identifier/text()", namespaces=NS)
+
+    assert identifiers(body) == identifiers(plain.content) and len(identifiers(body)) == PAGE
+
+
+def test_other_sites_may_harvest_cors(live):
+    origin = {"Origin": "https://harvester.example"}
+    for params in ({"verb": "Identify"}, {"verb": "Nope"}):
+        response = requests.get(live, params=params, headers=origin, timeout=10)
+        assert response.headers["Access-Control-Allow-Origin"] == "*", params
+    preflight = requests.options(
+        live,
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-requested-with",
+        },
+        timeout=10,
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    methods = {m.strip() for m in preflight.headers["Access-Control-Allow-Methods"].split(",")}
+    assert {"GET", "POST"} <= methods
+    allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert "content-type" in allowed and "x-requested-with" in allowed
 
 
 def test_response_date_stays_before_a_build_in_progress(tmp_path):

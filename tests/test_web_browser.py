@@ -200,3 +200,50 @@ def test_home_page_charts_and_browse_paging(page, live_server, tmp_path):
     p.wait_for_load_state()
     assert "/browse/record?year=" in p.url and p.locator("#items li").count() >= 1
     assert page.clean(), (page.dialogs, page.errors)
+
+
+def test_a_page_on_another_site_reads_every_answer(page, live_server):
+    """CORS as Chromium enforces it: from another origin (`localhost` is not `127.0.0.1`),
+    a query editor's request with a token and X-Requested-With passes its preflight, and
+    OAI-PMH, /health and errors are readable, not hidden as network errors."""
+    p = page.page
+    p.goto(live_server.replace("127.0.0.1", "localhost") + "robots.txt")
+    assert p.evaluate("location.origin") != live_server.rstrip("/")
+    got = p.evaluate(
+        """async (base) => {
+          const asks = {
+            sparql: ["sparql?query=ASK%7B%7D", {headers: {
+              "Accept": "application/sparql-results+json",
+              "Authorization": "Bearer token", "X-Requested-With": "XMLHttpRequest"}}],
+            direct: ["sparql", {method: "POST", body: "ASK {}", headers: {
+              "Content-Type": "application/sparql-query", "X-Requested-With": "XMLHttpRequest"}}],
+            oai: ["oai?verb=Identify", {}],
+            oaiPost: ["oai", {method: "POST", body: "verb=Identify", headers: {
+              "Content-Type": "application/x-www-form-urlencoded",
+              "X-Requested-With": "XMLHttpRequest"}}],
+            health: ["health", {}],
+            missing: ["no/such/page", {}],
+            malformed: ["sparql?query=ASK%7B", {headers: {"Accept": "application/json"}}],
+          };
+          const out = {};
+          for (const [name, [path, init]] of Object.entries(asks)) {
+            try {
+              const r = await fetch(base + path, init);
+              out[name] = [r.status, (await r.text()).length > 0];
+            } catch (e) {
+              out[name] = String(e);
+            }
+          }
+          return out;
+        }""",
+        live_server,
+    )
+    assert got == {
+        "sparql": [200, True],
+        "direct": [200, True],
+        "oai": [200, True],
+        "oaiPost": [200, True],
+        "health": [200, True],
+        "missing": [404, True],
+        "malformed": [400, True],
+    }

@@ -323,6 +323,91 @@ def test_head_gzip_cors_and_security_headers(client):
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
 
 
+def vary(resp) -> set[str]:
+    return {v.strip().lower() for v in resp.headers.get("Vary", "").split(",") if v.strip()}
+
+
+def test_cors_on_every_answer_errors_and_preflights_included(client, monkeypatch):
+    """Fetch standard, CORS protocol: a page on another site can read every answer, the
+    errors too (without the header the browser hides even the status)."""
+    origin = {"Origin": "https://example.org"}
+    for path, headers, status in (
+        ("/health", {}, 200),
+        ("/oai?verb=Identify", {}, 200),
+        ("/robots.txt", {}, 200),
+        ("/no/such/page", {}, 404),
+        ("/browse/record?year=x", {}, 400),
+        (f"/doc/record/{ARTICLE}", {"Accept": "image/png"}, 406),
+        ("/sparql?query=ASK%7B", {"Accept": "application/json"}, 400),
+    ):
+        resp = client.get(path, headers={**origin, **headers})
+        assert resp.status_code == status, path
+        assert resp.headers.get("Access-Control-Allow-Origin") == "*", path
+        assert "ETag" in resp.headers.get("Access-Control-Expose-Headers", ""), path
+    monkeypatch.setattr(dataset, "stats", lambda *a, **k: 1 / 0)
+    failed = client.get("/", headers=origin)
+    assert failed.status_code == 500 and failed.headers["Access-Control-Allow-Origin"] == "*"
+    for path, method in (("/oai", "POST"), ("/sparql", "POST"), (f"/id/record/{ARTICLE}", "GET")):
+        preflight = client.options(
+            path,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "authorization, x-requested-with",
+            },
+        )
+        assert preflight.status_code == 200, path
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*", path
+        assert method in preflight.headers["Access-Control-Allow-Methods"], path
+        allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
+        assert "authorization" in allowed and "x-requested-with" in allowed, path
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        (f"/doc/record/{ARTICLE}", {"Accept": "text/turtle"}),  # negotiated: Vary: Accept too
+        (f"/doc/record/{ARTICLE}.html", {}),
+        ("/doc/person/sarah-cho.jsonld", {}),
+        ("/", {}),
+        ("/browse/record", {}),
+        ("/dumps/", {"Accept": "application/json"}),
+        ("/dumps/kg.nt.gz", {}),
+        ("/.well-known/void", {"Accept": "text/turtle"}),
+        ("/reports/validation", {"Accept": "text/html"}),
+        ("/sitemap.xml", {}),
+        ("/robots.txt", {}),
+    ],
+)
+def test_a_304_repeats_the_vary_of_its_200(client, path, headers):
+    """RFC 9110 15.4.5: a 304 sends the Vary the 200 would have sent."""
+    for coding in ("gzip", "identity"):
+        ask = {**headers, "Accept-Encoding": coding}
+        first = client.get(path, headers=ask)
+        assert first.status_code == 200, path
+        again = client.get(path, headers={**ask, "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b"", path
+        assert vary(again) == vary(first), (path, coding)
+        if first.mimetype != "application/gzip":  # the dumps are gzip files, not a coding
+            assert "accept-encoding" in vary(first), path
+
+
+def test_textual_answers_are_gzipped_for_a_client_that_asks(client):
+    for path, headers in (
+        ("/", {}),
+        ("/dumps/", {"Accept": "application/json"}),
+        (f"/doc/record/{ARTICLE}.jsonld", {}),
+        ("/nothing/here", {"Accept": "text/html"}),  # an error page is an answer too
+    ):
+        plain = client.get(path, headers=headers)
+        zipped = client.get(path, headers={**headers, "Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip", path
+        assert gzip.decompress(zipped.data) == plain.data and len(plain.data) > 512, path
+        assert "accept-encoding" in vary(zipped) and "Content-Encoding" not in plain.headers
+    small = client.get("/health", headers={"Accept-Encoding": "gzip"})  # under 512 bytes
+    assert "Content-Encoding" not in small.headers and "accept-encoding" in vary(small)
+
+
 def links(resp) -> list[tuple[str, dict[str, str]]]:
     out = []
     for part in re.split(r",\s*(?=<)", resp.headers.get("Link", "")):

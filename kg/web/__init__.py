@@ -25,7 +25,7 @@ from kg.store import (
     open_graph_store,
     require_current_build,
 )
-from kg.web import security
+from kg.web import responses, security
 
 
 class GraphHandle:
@@ -71,6 +71,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     # No app-wide /static route: the blueprints serve their own assets, nothing else is a file.
     app = Flask(__name__, static_folder=None)
     security.install(app)  # first: its checks run before anything reads the request
+    # Every answer, errors and preflights included, whichever blueprint (or none) made it.
+    # After-request functions run last-registered first: gzip sees the finished answer.
+    app.after_request(responses.gzip_body)
+    app.after_request(responses.cors_headers)
     handle = GraphHandle(settings)
     app.extensions["kg"] = handle
 

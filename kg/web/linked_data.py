@@ -4,7 +4,7 @@
 the thing, the document describes it); `/doc/{kind}/{key}[.ext]` is the document. Everything is
 read from the current build through the store interface; nothing is converted per request. The
 files published beside the graph (dumps, reports, VoID, sitemap) are in `publish`, a blueprint
-nested in this one so the same headers apply.
+nested in this one so the same error pages apply.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from kg.web.responses import (
     link,
     missing,
     offered_for,
-    read_headers,
     respond,
     serialize,
     template_helpers,
@@ -52,7 +51,6 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/assets",
 )
-bp.after_request(read_headers)
 bp.register_error_handler(HTTPException, error_response)
 bp.context_processor(template_helpers)
 bp.register_blueprint(publish.bp)

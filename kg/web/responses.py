@@ -1,5 +1,5 @@
-"""Responses the linked-data routes share: where the graph is, URLs of documents, validators and
-conditional GET, Link headers, CORS, security headers and gzip.
+"""Responses the routes share: where the graph is, URLs of documents, validators and
+conditional GET, Link headers, error pages; and what the app adds to every answer: CORS and gzip.
 """
 
 from __future__ import annotations
@@ -20,25 +20,15 @@ from kg.formats import Format
 from kg.namespaces import PREFIXES
 from kg.web import dataset
 from kg.web.jsonld import compact, load_context
-from kg.web.negotiation import ENTITY_FORMATS, HTML, RECORD_FORMATS, content_type
+from kg.web.negotiation import ENTITY_FORMATS, HTML, RECORD_FORMATS, TEXTUAL, content_type
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
-COMPRESSIBLE = (
-    "text/",
-    "application/ld+json",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/json",
-    "application/xml",
-    "application/x-bibtex",
-    "application/x-research-info-systems",
-    "application/vnd.citationstyles.csl+json",
-    "image/svg+xml",
-)
+# Answers worth compressing: every textual type (SPARQL results included), and SVG.
+COMPRESSIBLE = (*TEXTUAL, "image/svg+xml")
 
 
 # -- reading the current build ------------------------------------------------------------------
@@ -163,42 +153,67 @@ def link(url: str, rel: str, media: str | None = None) -> str:
     return f'<{url}>; rel="{rel}"' + (f'; type="{media}"' if media else "")
 
 
-def read_headers(resp: Response) -> Response:
-    """CORS for reads, security headers on pages, gzip when the client asks for it."""
+# CORS (Fetch standard, "CORS protocol"): every answer may be read by a page on another site.
+# The preflight allows the request headers browser clients send: query editors (YASGUI, Comunica)
+# add Authorization and X-Requested-With; Range and the conditional headers resume and revalidate.
+CORS_ALLOW_HEADERS = (
+    "Accept, Accept-Language, Authorization, Cache-Control, Content-Type, If-Match, "
+    "If-Modified-Since, If-None-Match, If-Range, Range, X-Requested-With"
+)
+CORS_EXPOSE_HEADERS = (
+    "Link, ETag, Last-Modified, Location, Content-Location, Content-Range, Accept-Ranges, Vary"
+)
+
+
+def cors_headers(resp: Response) -> Response:
+    """CORS on every answer, errors and preflights included (registered once, on the app)."""
     resp.headers["Access-Control-Allow-Origin"] = "*"
-    resp.headers["Access-Control-Expose-Headers"] = (
-        "Link, ETag, Last-Modified, Location, Content-Location, Content-Range, Accept-Ranges, Vary"
-    )
+    resp.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
     if request.method == "OPTIONS":
-        resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        resp.headers["Access-Control-Allow-Headers"] = (
-            "Accept, Range, If-None-Match, If-Modified-Since, If-Range"
+        # Flask's automatic OPTIONS answer lists the route's methods in Allow.
+        resp.headers["Access-Control-Allow-Methods"] = resp.headers.get(
+            "Allow", "GET, HEAD, OPTIONS"
         )
+        resp.headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
         resp.headers["Access-Control-Max-Age"] = "86400"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    if resp.mimetype == "text/html":
-        resp.headers["Content-Security-Policy"] = CSP
-        resp.headers["X-Frame-Options"] = "DENY"
-        resp.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    return gzip_body(resp)
+    return resp
 
 
-def gzip_body(resp: Response) -> Response:
-    if (
-        resp.status_code != 200
-        or resp.direct_passthrough
+GZIP_MIN_BYTES = 512  # below this the gzip header and trailer outweigh the saving
+GZIP_FAST_BYTES = 1 << 20  # above this, compress fast (level 1) rather than small (level 6)
+
+
+def _compressible(resp: Response) -> bool:
+    """Whether this answer is one whose 200 would be sent gzipped to a client that asks.
+
+    Files sent as they lie on disk (dumps, reports: `send_file`, with Range) and answers that
+    set their own coding (the sitemap) are left alone.
+    """
+    return not (
+        resp.direct_passthrough
         or resp.is_streamed
         or "Content-Encoding" in resp.headers
         or not (resp.mimetype or "").startswith(COMPRESSIBLE)
-    ):
+    )
+
+
+def gzip_body(resp: Response) -> Response:
+    """gzip for a client that accepts it, on every textual answer (registered on the app).
+
+    `Vary: Accept-Encoding` is added to what Vary already says, and also on a 304, which must
+    repeat the Vary of the 200 it stands for (RFC 9110 15.4.5).
+    """
+    status = resp.status_code
+    if not (status == 200 or status == 304 or status >= 400) or not _compressible(resp):
         return resp
     resp.vary.add("Accept-Encoding")
-    if request.accept_encodings["gzip"] <= 0:
+    if status == 304 or request.accept_encodings["gzip"] <= 0:
         return resp
     data = resp.get_data()
-    if len(data) < 512:
+    if len(data) < GZIP_MIN_BYTES:
         return resp
-    resp.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+    level = 6 if len(data) <= GZIP_FAST_BYTES else 1
+    resp.set_data(gzip.compress(data, compresslevel=level, mtime=0))
     resp.headers["Content-Encoding"] = "gzip"
     return resp
 

@@ -495,17 +495,14 @@ def _examples_json(examples: list[ExampleQuery]) -> str:
     return json.dumps(data).replace("</", "<\\/")
 
 
-# -- CORS and errors -------------------------------------------------------------------------
+# -- Vary and errors (CORS is on every answer of the app: kg.web.responses.cors_headers) ---------
 
 
 @bp.after_request
-def _cors(resp: Response) -> Response:
-    """Browser notebooks and query editors on other sites may query us (CORS, Fetch standard)."""
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    if request.method == "OPTIONS":
-        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        resp.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-        resp.headers["Access-Control-Max-Age"] = "86400"
+def _vary(resp: Response) -> Response:
+    """Every answer at /sparql, errors included, depends on Accept: a browser gets the page."""
+    if request.endpoint == "sparql.endpoint":
+        resp.vary.add("Accept")
     return resp
 
 
@@ -517,6 +514,4 @@ def _protocol_error(exc: HTTPException):
     )
     for name, value in getattr(exc, "extra_headers", {}).items():
         resp.headers[name] = value
-    if exc.code == 406:
-        resp.headers["Vary"] = "Accept"
     return resp

@@ -54,4 +54,17 @@ class StoreError(KgError):
 
 
 class QueryError(KgError):
-    """A SPARQL query was refused or failed; line/column in the message when known."""
+    """A SPARQL query was refused or failed; for a malformed one, where: the line and column
+    (from 1, in characters) and that line of the query with a caret under the column."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        context: str | None = None,
+    ) -> None:
+        super().__init__(message, line=line)
+        self.column = column
+        self.context = context

@@ -202,11 +202,16 @@ class EmbeddedStore:
         dataset: Dataset | None = None,
         timeout: float,
         limit: int,
+        base_iri: str | None = None,
     ) -> RawAnswer:
-        """The answer serialised by Oxigraph, run in a worker process cut at `timeout`."""
+        """The answer serialised by Oxigraph, run in a worker process cut at `timeout`.
+
+        `base_iri` resolves the query's relative IRIs (SPARQL 1.1 Query 4.1.1.2) when it has no
+        BASE of its own.
+        """
         if self._pool is None:
             self._pool = QueryPool(self.build.store_path)
-        job = QueryJob(sparql, media_type, dataset or Dataset(), limit)
+        job = QueryJob(sparql, media_type, dataset or Dataset(), limit, base_iri=base_iri)
         return self._pool.run(job, timeout=timeout)
 
     def close(self) -> None:
@@ -243,6 +248,7 @@ class QueryJob:
     dataset: Dataset
     limit: int
     prefixes: dict[str, str] = field(default_factory=dict)
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -384,6 +390,8 @@ def answer_query(store: ox.Store, job: QueryJob) -> tuple[bytes, int | None]:
     Raises SyntaxError for a malformed query and _LimitReached past the limit.
     """
     options = {}
+    if job.base_iri:
+        options["base_iri"] = job.base_iri
     if job.dataset.given:
         options["default_graph"] = [ox.NamedNode(g) for g in job.dataset.default_graphs]
         options["named_graphs"] = [ox.NamedNode(g) for g in job.dataset.named_graphs]
@@ -558,7 +566,7 @@ class QueryPool:
         if kind == "too-large":
             raise _too_large_error(job.limit)
         if kind == "syntax":
-            raise QueryError(f"malformed query: {reply[1]}")
+            raise malformed_query(reply[1], job.sparql)
         raise QueryError(f"query failed: {reply[1]}")
 
     def close(self) -> None:
@@ -571,6 +579,70 @@ class QueryPool:
         for worker in list(workers):
             worker.kill()
         workers.clear()
+
+
+# -- where a malformed query is wrong ------------------------------------------------------------
+
+# pyoxigraph's SyntaxError message: "error at LINE:COLUMN: expected …", both counted from 1, the
+# column in characters. The position is the furthest the parser got, often just past the mistake.
+_ERROR_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+# What the parser lists as expected: quoted tokens, character classes, keywords and rule names.
+_EXPECTED_ITEM = re.compile(
+    r""" "(?:\\.|[^"\\])*"            # a quoted token: "{", "\""
+       | \[(?:'(?:\\.|[^'\\])*'|[^]'])*\]  # a character class: ['0'..='9'], [_]
+       | [^,\s][^,]*                    # a keyword or a rule's name
+    """,
+    re.VERBOSE,
+)
+
+
+def malformed_query(message: str, sparql: str) -> QueryError:
+    """The parser's error as a QueryError that says where: line, column and the line marked.
+
+    >>> err = malformed_query("error at 2:7: expected one of OFFSET, ['0'..='9']", "A\\nLIMIT x")
+    >>> err.message
+    'malformed query at line 2, column 7: expected one of OFFSET, a digit'
+    >>> err.line, err.column
+    (2, 7)
+    >>> print(err.context)
+    LIMIT x
+          ^
+    """
+    found = _ERROR_AT.fullmatch(message.strip())
+    if found is None:
+        return QueryError(f"malformed query: {message}")
+    line, column = int(found[1]), int(found[2])
+    lines = sparql.split("\n")
+    text = lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
+    # Tabs stay tabs under the line, so the caret lines up however tabs are shown.
+    marker = "".join("\t" if c == "\t" else " " for c in text[: column - 1]) + "^"
+    return QueryError(
+        f"malformed query at line {line}, column {column}: {_readable(found[3])}",
+        line=line,
+        column=column,
+        context=f"{text}\n{marker}",
+    )
+
+
+def _readable(expected: str) -> str:
+    """The parser's expectations without its character classes (`[_]` is "any character")."""
+    head, sep, rest = expected.partition("expected one of ")
+    if not sep:
+        head, sep, rest = expected.partition("expected ")
+    if not sep or head:
+        return expected
+    items: list[str] = []
+    for item in _EXPECTED_ITEM.findall(rest.replace("\n", " ")):
+        item = item.strip()
+        if item.startswith("[") and item != "[_]":
+            item = "a digit" if item.replace(" ", "") == "['0'..='9']" else "a name character"
+        if item not in items:
+            items.append(item)
+    if len(items) > 1 and "[_]" in items:
+        items.remove("[_]")
+    if items == ["[_]"]:
+        return "the query ends too early, or has something extra here"
+    return ("expected " if len(items) == 1 else "expected one of ") + ", ".join(items)
 
 
 # -- a remote SPARQL 1.1 store ------------------------------------------------------------------
@@ -663,14 +735,20 @@ class RemoteStore:
         dataset: Dataset | None = None,
         timeout: float,
         limit: int,
+        base_iri: str | None = None,
     ) -> RawAnswer:
         """The remote store's answer, bytes unchanged, read up to the deadline and the limit.
+
+        `base_iri` comes first as a BASE declaration: a BASE in the query itself, later in its
+        prologue, still wins (SPARQL 1.1 Query 4.1.1.2), as it does with the embedded store.
 
         The answer is read whole before it is sent on, so a query that runs over either limit ends
         in a clear error rather than in a cut-off response; it is never parsed. The deadline is
         checked between chunks and each read waits at most `timeout`, so a stalled store is
         given up on within twice the limit; set the store's own timeout too (docs/sparql.md).
         """
+        if base_iri:
+            sparql = f"BASE <{base_iri}>\n{sparql}"
         deadline = time.monotonic() + timeout
         counter = RowCounter(media_type, limit)
         chunks = []

@@ -9,6 +9,7 @@ checks). The graph is seeds/ plus a few JSON Lines records with subjects (`FIXTU
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -27,8 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
+import requests
+from lxml import html
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, SKOS
@@ -487,11 +491,31 @@ def test_dataset_parameters_replace_the_default_graph(server):
     assert status == 200 and json.loads(body)["boolean"] is False
 
 
-def test_malformed_query_is_400_with_line_and_column(server):
-    status, headers, body = server.get({"query": "SELECT ?x WHERE {\n  ?x ?y\n}"})
+MALFORMED = "PREFIX dcterms: <http://purl.org/dc/terms/>\nSELECT ?x WHERE {\n  ?x dcterms:title\n}"
+
+
+def test_malformed_query_is_400_with_line_column_and_the_line_marked(server):
+    status, headers, body = server.get({"query": MALFORMED})
     assert status == 400
     assert headers["Content-Type"].startswith("application/json")
-    assert re.search(r"\b3:\d+\b", json.loads(body)["error"])  # line 3, some column
+    error = json.loads(body)
+    assert error["line"] == 4 and error["column"] >= 1  # the parser stops at or past the `}`
+    line, marker = error["context"].split("\n")
+    assert line == "}" and marker == " " * (error["column"] - 1) + "^"
+    assert error["error"].startswith(f"malformed query at line 4, column {error['column']}: ")
+    assert "[_]" not in error["error"]  # the parser's own notation for "any character"
+
+
+def test_malformed_query_on_the_page_marks_where_it_is(server):
+    status, headers, body = server.get({"query": MALFORMED}, headers={"Accept": BROWSER_ACCEPT})
+    assert status == 400 and headers["Content-Type"].startswith("text/html")
+    page = html.fromstring(body)
+    assert page.get_element_by_id("sq-query").text_content().strip() == MALFORMED
+    (box,) = page.find_class("sq-error")
+    assert "malformed query at line 4, column" in box.text_content()
+    context = box.find_class("sq-error-context")[0].text_content().split("\n")
+    assert context[0] == "}" and context[1].endswith("^")
+    assert page.get_element_by_id("sq-status").text_content() == "error 400"
 
 
 def test_wrong_body_type_is_415(server):
@@ -561,23 +585,186 @@ def test_browser_gets_the_query_page_with_examples(server):
         assert not re.match(r"(https?:)?//", url), f"the page loads {url} from another site"
 
 
-def test_cors_on_answers_and_preflight(server):
-    _, headers, _ = server.get({"query": "ASK {}"}, headers={"Origin": "https://notebook.example"})
-    assert headers["Access-Control-Allow-Origin"] == "*"
+def test_cors_on_answers_errors_and_preflight(server):
+    origin = {"Origin": "https://notebook.example"}
+    for params, accept, want in (
+        ({"query": "ASK {}"}, "*/*", 200),
+        ({"query": "ASK {"}, "*/*", 400),
+        ({"query": "ASK {}"}, "image/png", 406),
+        (None, "text/turtle", 200),
+    ):
+        status, headers, _ = server.get(params, headers={**origin, "Accept": accept})
+        assert status == want, params
+        assert headers["Access-Control-Allow-Origin"] == "*", (params, accept)
+    # What YASGUI and Comunica ask to send: a token, X-Requested-With, a direct POST body.
     request = urllib.request.Request(
         server.sparql,
         method="OPTIONS",
         headers={
-            "Origin": "https://notebook.example",
+            **origin,
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Headers": "authorization,content-type,x-requested-with",
         },
     )
     status, headers, _ = fetch(request)
     assert status in (200, 204)
     assert headers["Access-Control-Allow-Origin"] == "*"
-    assert "POST" in headers["Access-Control-Allow-Methods"]
-    assert "content-type" in headers["Access-Control-Allow-Headers"].lower()
+    assert {"GET", "POST"} <= {
+        m.strip() for m in headers["Access-Control-Allow-Methods"].split(",")
+    }
+    allowed = {h.strip().lower() for h in headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "x-requested-with", "accept"} <= allowed
+
+
+@pytest.mark.parametrize("params", [None, {"query": "ASK{}"}, {"query": QUERY, "format": "csv"}])
+def test_head_answers_as_get_does_without_a_body(server, params):
+    get = requests.get(server.sparql, params=params)
+    head = requests.head(server.sparql, params=params)
+    assert head.status_code == get.status_code == 200, head.text
+    assert head.content == b"" and get.content
+    same = {k: v for k, v in get.headers.items() if k.lower() != "date"}
+    assert {k: v for k, v in head.headers.items() if k.lower() != "date"} == same
+
+
+def test_relative_iris_resolve_against_the_endpoint(server):
+    """W3C SPARQL 1.1 Protocol test query_content_type_construct: a direct POST, no Accept, a
+    CONSTRUCT with relative IRIs; an RDF graph must come back."""
+    status, headers, body = server.post(
+        b"CONSTRUCT { <s> <p> 1 } WHERE {}", content_type="application/sparql-query"
+    )
+    assert status == 200, body
+    media = headers["Content-Type"].split(";")[0]
+    assert media in ("application/rdf+xml", "application/rdf+json", "text/turtle")
+    got = Graph().parse(data=body, format={"text/turtle": "turtle"}.get(media, "xml"))
+    assert set(got) == {(URIRef(BASE + "s"), URIRef(BASE + "p"), Literal(1))}
+    # The endpoint is {base}sparql, so a path under the base names a thing in the graph.
+    client = SPARQLWrapper(server.sparql)
+    client.setQuery("SELECT ?p ?o WHERE { <id/record/126413> ?p ?o }")
+    client.setReturnFormat(JSON)
+    rows = terms(client.query().convert()["results"]["bindings"], "p", "o")
+    record = URIRef(BASE + "id/record/126413")
+    want = Counter(str(p) for p in server.built.graph.predicates(record))
+    assert len(rows) > 10 and Counter(p for p, _ in rows) == want
+    # A BASE of the query's own still wins.
+    status, _, body = server.get(
+        {"query": "BASE <http://example.org/> CONSTRUCT { <s> <p> 1 } WHERE {}"},
+        headers={"Accept": "application/n-triples"},
+    )
+    assert status == 200 and body.startswith(b"<http://example.org/s> <http://example.org/p> ")
+
+
+TITLES = "PREFIX dcterms: <http://purl.org/dc/terms/>\nCONSTRUCT WHERE { ?r dcterms:title ?t }"
+
+
+def vary(headers) -> set[str]:
+    return {v.strip().lower() for v in headers.get("Vary", "").split(",") if v.strip()}
+
+
+@pytest.mark.parametrize(
+    "fmt", ["json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld", "rdfxml", "html"]
+)
+def test_every_answer_is_gzipped_for_a_client_that_asks(server, fmt):
+    query = QUERY if fmt in RESULT_MEDIA or fmt == "html" else TITLES
+    params = {"query": query, "format": fmt}
+    status, plain_headers, plain = server.get(params)  # urllib asks for no coding
+    assert status == 200 and "Content-Encoding" not in plain_headers
+    status, headers, body = server.get(params, headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert {"accept", "accept-encoding"} <= vary(headers)  # merged with Vary: Accept
+    assert int(headers["Content-Length"]) == len(body) < len(plain)
+    unzipped = gzip.decompress(body)
+    if fmt == "html":  # the page says how long the query took
+        unzipped, plain = (re.sub(rb"\(\d+ ms\)", b"", b) for b in (unzipped, plain))
+    assert unzipped == plain
+
+
+def test_page_description_and_errors_say_they_vary_by_encoding(server):
+    for params, accept in ((None, "text/html"), (None, "text/turtle"), ({"query": "ASK {"}, "*/*")):
+        _, headers, _ = server.get(params, headers={"Accept": accept, "Accept-Encoding": "gzip"})
+        assert {"accept", "accept-encoding"} <= vary(headers), (params, accept)
+
+
+# -- the query page: what a browser gets --------------------------------------------------------
+
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
+
+
+def cell_text(td) -> str | None:
+    """A cell as the page shows it: an IRI's link text, a literal's text without its note."""
+    links = td.findall("a")
+    return links[0].text if links else td.text
+
+
+def page_table(body: bytes) -> tuple[list[str], list[tuple]]:
+    page = html.fromstring(body)
+    (table,) = page.find_class("sq-table")
+    header = [th.text_content() for th in table.findall("thead/tr/th")]
+    rows = [tuple(cell_text(td) for td in tr.findall("td")) for tr in table.findall("tbody/tr")]
+    return header, rows
+
+
+@pytest.mark.parametrize("accept", ["text/html", BROWSER_ACCEPT])
+def test_a_browser_gets_the_query_page_with_the_answer_as_a_table(server, accept):
+    status, headers, body = server.get({"query": QUERY}, headers={"Accept": accept})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "Accept" in headers["Vary"] and headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    page = html.fromstring(body)
+    form = page.get_element_by_id("sq-form")
+    assert form.get("method") == "get" and form.get("action") == "/sparql"  # a shareable link
+    assert page.get_element_by_id("sq-query").text_content().strip() == QUERY
+    header, rows = page_table(body)
+    assert header == ["?record", "?title"]
+    assert rows == expected_titles(server.built)
+    status_text = page.get_element_by_id("sq-status").text_content()
+    assert status_text.startswith(f"{len(rows)} rows (")
+
+
+def test_a_browser_sees_a_graph_as_triples_and_ask_as_a_boolean(server):
+    record = URIRef(BASE + "id/record/126413")
+    query = f"CONSTRUCT {{ <{record}> ?p ?o }} WHERE {{ <{record}> ?p ?o }}"
+    status, headers, body = server.get({"query": query}, headers={"Accept": BROWSER_ACCEPT})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    header, rows = page_table(body)
+    assert header == ["subject", "predicate", "object"]
+    # The same triples as the N-Triples answer, each term as written (rdflib would normalise).
+    _, _, data = server.get({"query": query, "format": "ntriples"})
+    want = sorted(
+        (t.subject.value, t.predicate.value, t.object.value)
+        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+    )
+    assert len(want) == len(list(server.built.graph.predicate_objects(record))) > 10
+    assert sorted(rows) == want
+    status, _, body = server.get(
+        {"query": f"ASK {{ <{record}> ?p ?o }}"}, headers={"Accept": "text/html"}
+    )
+    assert status == 200
+    assert html.fromstring(body).find_class("sq-boolean")[0].text_content() == "true"
+
+
+@pytest.mark.parametrize(
+    ("accept", "select", "construct"),
+    [
+        (None, "application/sparql-results+json", "text/turtle"),
+        ("*/*", "application/sparql-results+json", "text/turtle"),
+        ("text/*", "text/csv", "text/turtle"),
+        ("application/json", "application/sparql-results+json", "application/ld+json"),
+        ("application/xml", "application/sparql-results+xml", "application/rdf+xml"),
+        ("text/html;q=0.5, */*", "application/sparql-results+json", "text/turtle"),
+        (
+            "application/sparql-results+json, text/turtle",
+            "application/sparql-results+json",
+            "text/turtle",
+        ),
+    ],
+)
+def test_clients_that_do_not_put_html_first_get_data_as_before(server, accept, select, construct):
+    headers = {"Accept": accept} if accept else {}
+    for query, want in ((QUERY, select), (TITLES, construct)):
+        status, got, body = server.get({"query": query}, headers=headers)
+        assert status == 200 and got["Content-Type"].split(";")[0] == want, (accept, body[:100])
 
 
 # -- safe by default --------------------------------------------------------------------------
@@ -815,8 +1002,9 @@ CHROMIUM = next(
 
 
 def test_query_page_runs_an_example_in_a_browser(server):
-    """Headless Chromium: pick an example, the editor highlights it, the table fills, no errors
-    under the page's Content-Security-Policy, and the download link gives the CSV."""
+    """Headless Chromium: pick an example, the editor highlights it, the table fills on a page
+    whose URL holds the query, no errors under the page's Content-Security-Policy, the download
+    link gives the CSV, and a malformed query is marked where the parser stopped."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if CHROMIUM is None:
         pytest.skip("Chromium not found (make browser installs Debian's chromium)")
@@ -839,6 +1027,9 @@ def test_query_page_runs_an_example_in_a_browser(server):
             )
             assert sorted(tuple(c) for c in cells) == want
             assert page.locator("#sq-status").inner_text().startswith(f"{len(want)} rows")
+            shared = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+            chosen = next(e for e in example_queries() if e.name == "records-by-publication-type")
+            assert shared["query"] == [chosen.text.replace("\n", "\r\n")]  # as forms send it
             page.select_option("#sq-format", "csv")
             href = page.get_attribute("#sq-download", "href")
             status, headers, body = server.get(path=href.replace(server.url, "").lstrip("/"))
@@ -847,7 +1038,13 @@ def test_query_page_runs_an_example_in_a_browser(server):
             page.fill("#sq-query", "SELECT ?x WHERE {")
             page.click("#sq-run")
             page.wait_for_selector(".sq-error")
-            assert "malformed query" in page.locator(".sq-error").inner_text()
+            assert "malformed query at line 1, column" in page.locator(".sq-error").inner_text()
+            line, marker = page.locator(".sq-error-context").inner_text().split("\n")
+            assert line == "SELECT ?x WHERE {" and marker.strip() == "^"
+            # The cursor waits where the parser stopped.
+            at = len(marker) - 1
+            assert page.evaluate("document.activeElement.id") == "sq-query"
+            assert page.evaluate("document.getElementById('sq-query').selectionStart") == at
             # The one failed load allowed is the malformed query's own 400.
             assert [e for e in errors if "status of 400" not in e] == []
         finally:

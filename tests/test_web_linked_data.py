@@ -539,6 +539,22 @@ def test_home_page_shows_size_charts_and_ways_in(client, web_graph):
         assert client.get(href, headers={"Accept": "text/html"}).status_code == 200
 
 
+def test_home_page_example_query_is_a_link_that_runs_it(client):
+    doc = html.fromstring(client.get("/").data)
+    (run,) = doc.xpath("//a[@id='run-example']")
+    shown = run.xpath("preceding::pre[1]")[0].text_content()
+    url = urllib.parse.urlsplit(run.get("href"))
+    assert url.path == "/sparql" and urllib.parse.parse_qs(url.query)["query"] == [shown]
+    resp = client.get(run.get("href"), headers={"Accept": BROWSER_ACCEPT})
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    page = html.fromstring(resp.data)
+    assert page.get_element_by_id("sq-query").text_content().strip() == shown
+    rows = page.xpath("//table[contains(@class, 'sq-table')]/tbody/tr")
+    assert 0 < len(rows) <= 10
+    journal, name, records = (td.text_content() for td in rows[0].findall("td"))
+    assert "/id/periodical/" in journal and name and records.split()[0].isdigit()
+
+
 def walk(client, url: str) -> list[str]:
     """Every item link of a browse list, following rel=next to the last page."""
     seen = []

@@ -97,7 +97,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.errorhandler(KgError)
     def _kg_error(exc: KgError):
         status = next((s for cls, s in status_for.items() if isinstance(exc, cls)), 500)
-        return jsonify(error=str(exc)), status
+        body = {"error": str(exc)}
+        if isinstance(exc, QueryError) and exc.line is not None:  # a malformed query: where
+            body |= {"line": exc.line, "column": exc.column, "context": exc.context}
+        return jsonify(body), status
 
     # One blueprint per URL family, imported here so that kg.web can be imported first.
     from kg.web import linked_data, oai, sparql

@@ -5,12 +5,17 @@ safety (no Update, no LOAD, no SERVICE) -> parsing, which tells the query form -
 the answer's format for that form -> the store, which serialises the answer itself and enforces
 the time and size limits (`Settings.query_timeout`, `Settings.result_limit`). The answer's bytes
 are sent as the store made them: no row is turned into Python objects here.
+
+A browser (one that asks for `text/html` above the result formats) gets the query page instead,
+with the query in its editor and the answer as a table: the one case where rows are read here.
+Relative IRIs in a query resolve against the endpoint's address, `{base}sparql`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +23,14 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kg.errors import QueryError
+from kg.errors import QueryError, StoreError
 from kg.formats import RDF_FORMATS, Format
 from kg.namespaces import PREFIXES, SD, VOID
 from kg.resources import QUERIES, shipped
-from kg.store import Dataset
+from kg.store import Dataset, malformed_query
 from kg.web.negotiation import HTML, content_type, negotiate
+from kg.web.pages import curie
+from kg.web.responses import doc_path, graph_base
 
 bp = Blueprint(
     "sparql",
@@ -203,10 +210,11 @@ class _Nesting:
                 self.depth = max(0, self.depth - 1)
 
 
-def check_query(text: str) -> str:
+def check_query(text: str, *, base_iri: str | None = None) -> str:
     """Refuse what this endpoint does not run; parse the rest: its form (select, ask, graph).
 
-    Raises QueryError with the reason (the parser's line and column for a malformed query).
+    Raises QueryError with the reason (line, column and the line marked for a malformed query).
+    `base_iri` resolves relative IRIs, as the store will when it runs the query.
     """
     if not text.strip():
         raise QueryError("empty query: send a SPARQL query in the `query` parameter")
@@ -235,9 +243,9 @@ def check_query(text: str) -> str:
     try:
         # Parsed against an empty in-memory store: evaluation is lazy, and there is no data to
         # evaluate against for ASK, so this costs only the parse.
-        parsed = ox.Store().query(text)
+        parsed = ox.Store().query(text, base_iri=base_iri)
     except SyntaxError as exc:
-        raise QueryError(f"malformed query: {exc}") from exc
+        raise malformed_query(str(exc), text) from exc
     except OSError as exc:
         raise QueryError(f"query refused: {exc}") from exc
     if isinstance(parsed, ox.QueryTriples):
@@ -269,7 +277,7 @@ class ProtocolError(HTTPException):
 
 def read_request() -> ProtocolRequest:
     """The query and dataset from GET, POST form-encoded or POST `application/sparql-query`."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD answers as GET does (RFC 9110 9.3.2)
         params = request.args
         if "update" in params:
             raise _update_refused()
@@ -321,15 +329,24 @@ def _offers(real: tuple[Format, ...]) -> tuple[Format, ...]:
     return real + aliases
 
 
-# What each family of answers offers (the real formats first), and the media types it knows.
-OFFERS = {"results": _offers(RESULT_FORMATS), "graph": _offers(GRAPH_FORMATS)}
+# What each family of answers offers (the real formats first, then their aliases), and the media
+# types it knows. The query page comes last: Werkzeug's best_match gives ties to the earlier
+# offer, so `*/*`, `text/*` or no Accept keep getting data, and only a client that ranks
+# text/html above every data format it accepts (a browser) gets the page.
+OFFERS = {
+    "results": (*_offers(RESULT_FORMATS), HTML),
+    "graph": (*_offers(GRAPH_FORMATS), HTML),
+}
 _BY_TYPE = {family: {f.media_type: f.name for f in offers} for family, offers in OFFERS.items()}
-_REAL = {"results": RESULT_FORMATS, "graph": GRAPH_FORMATS}
+_REAL = {"results": (*RESULT_FORMATS, HTML), "graph": (*GRAPH_FORMATS, HTML)}
 
 
 def choose_format(family: str) -> Format:
-    """The answer's format: `format=` (any of its values we know), else Accept, else 406."""
-    words, by_type = _FORMAT_WORDS[family], _BY_TYPE[family]
+    """The answer's format: `format=` (any of its values we know), else Accept, else 406.
+
+    HTML (the query page with the answer) when `format=html` or Accept ranks it first.
+    """
+    words, by_type = {**_FORMAT_WORDS[family], "html": "html"}, _BY_TYPE[family]
     wanted = None
     values = [
         v.strip().lower()
@@ -367,20 +384,173 @@ def endpoint():
                 + ")",
             )
         return _service_description_or_page()
-    form = check_query(proto.query)
+    try:
+        form = check_query(proto.query, base_iri=endpoint_iri())
+    except QueryError as exc:
+        if _wants_page():
+            return _query_page(query=proto.query, error=exc)
+        raise
     fmt = choose_format("graph" if form == "graph" else "results")
+    if fmt is HTML:
+        return _query_page(query=proto.query, form=form, dataset=proto.dataset)
+    answer = _run(proto.query, media_type=fmt.media_type, dataset=proto.dataset)
+    resp = Response(answer.body, 200, content_type=content_type(fmt.media_type))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def endpoint_iri() -> str:
+    """The endpoint's published address: the base of relative IRIs in queries (`oxigraph serve`
+    uses its own URL too), the same whatever Host the request came by."""
+    return f"{graph_base()}sparql"
+
+
+def _run(query: str, *, media_type: str, dataset: Dataset):
     settings = current_app.extensions["kg"].settings
-    store = current_app.extensions["kg"].store
-    answer = store.query_raw(
-        proto.query,
-        media_type=fmt.media_type,
-        dataset=proto.dataset,
+    return current_app.extensions["kg"].store.query_raw(
+        query,
+        media_type=media_type,
+        dataset=dataset,
         timeout=settings.query_timeout,
         limit=settings.result_limit,
+        base_iri=endpoint_iri(),
     )
-    resp = Response(answer.body, 200, content_type=content_type(fmt.media_type))
-    resp.headers["Vary"] = "Accept"
-    resp.headers["Cache-Control"] = "no-store"
+
+
+def _wants_page() -> bool:
+    """Whether an error in the query is shown on the query page: when an answer would be."""
+    try:
+        return choose_format("results") is HTML
+    except HTTPException:  # 406: nothing acceptable, not even a page
+        return False
+
+
+# -- the query page: the answer as a table -------------------------------------------------------
+
+PAGE_ROWS = 1000  # rows (or triples) shown on the page; the download has them all
+_XSD_STRING = PREFIXES["xsd"] + "string"
+_LANG_STRING = PREFIXES["rdf"] + "langString"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One term of an answer as the page shows it."""
+
+    text: str
+    kind: str  # uri | literal | bnode | triple
+    href: str | None = None
+    note: str | None = None  # a literal's language or datatype
+
+
+@dataclass(frozen=True)
+class PageAnswer:
+    """An answer read for the page: a table (SELECT; subject, predicate, object for a graph) or
+    a boolean (ASK), how many rows the whole answer holds, and how long the store took."""
+
+    columns: tuple[str, ...]
+    rows: list[list[Cell | None]]
+    total: int
+    graph: bool
+    boolean: bool | None
+    ms: int
+
+
+def _uri_cell(iri: str) -> Cell:
+    # Only http(s) IRIs become links: a `javascript:` IRI in the data must stay text.
+    href = doc_path(iri) if iri.startswith(("http://", "https://")) else None
+    return Cell(iri, "uri", href)
+
+
+def _literal_cell(value: str, language: str | None, datatype: str | None) -> Cell:
+    if language:
+        note = f"@{language}"
+    elif datatype and datatype not in (_XSD_STRING, _LANG_STRING):
+        note = curie(datatype)
+    else:
+        note = None
+    return Cell(value, "literal", None, note)
+
+
+def _json_cell(term: dict | None) -> Cell | None:
+    """A term of SPARQL 1.1 Query Results JSON (section 3.2.2) as a cell."""
+    if term is None:
+        return None
+    kind, value = term.get("type"), term.get("value")
+    if kind == "uri":
+        return _uri_cell(value)
+    if kind == "bnode":
+        return Cell(f"_:{value}", "bnode")
+    if kind in ("literal", "typed-literal"):
+        return _literal_cell(value, term.get("xml:lang"), term.get("datatype"))
+    return Cell(json.dumps(value), "triple")  # an RDF-star triple term
+
+
+def _term_cell(term) -> Cell:
+    if isinstance(term, ox.NamedNode):
+        return _uri_cell(term.value)
+    if isinstance(term, ox.BlankNode):
+        return Cell(f"_:{term.value}", "bnode")
+    if isinstance(term, ox.Literal):
+        return _literal_cell(term.value, term.language, term.datatype.value)
+    return Cell(str(term), "triple")
+
+
+def page_answer(query: str, *, form: str, dataset: Dataset) -> PageAnswer:
+    """Run the query for the page under the same limits: SPARQL JSON, or N-Triples for a graph."""
+    started = time.monotonic()
+    media = "application/n-triples" if form == "graph" else "application/sparql-results+json"
+    answer = _run(query, media_type=media, dataset=dataset)
+    ms = round((time.monotonic() - started) * 1000)
+    try:
+        if form == "graph":
+            triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
+        else:
+            data = json.loads(answer.body)
+    except (SyntaxError, ValueError) as exc:  # a remote store that answered something else
+        raise StoreError(f"the store's answer is not {media}: {exc}") from exc
+    if form == "graph":
+        triples.sort(key=lambda t: (str(t.subject), str(t.predicate)))  # a subject's together
+        rows = [
+            [_term_cell(t.subject), _term_cell(t.predicate), _term_cell(t.object)]
+            for t in triples[:PAGE_ROWS]
+        ]
+        return PageAnswer(("subject", "predicate", "object"), rows, len(triples), True, None, ms)
+    if "boolean" in data:
+        return PageAnswer((), [], 1, False, bool(data["boolean"]), ms)
+    columns = tuple(data["head"]["vars"])
+    bindings = data["results"]["bindings"]
+    rows = [[_json_cell(b.get(v)) for v in columns] for b in bindings[:PAGE_ROWS]]
+    return PageAnswer(columns, rows, len(bindings), False, None, ms)
+
+
+def _query_page(
+    *,
+    query: str | None = None,
+    form: str | None = None,
+    dataset: Dataset | None = None,
+    error: QueryError | None = None,
+) -> Response:
+    """The query page; with a query, its answer (or its error, with a 400) below the editor."""
+    answer = None
+    if query is not None and error is None:
+        try:
+            answer = page_answer(query, form=form or "select", dataset=dataset or Dataset())
+        except QueryError as exc:  # the time or the result limit
+            error = exc
+    body = render_template(
+        "sparql.html",
+        examples=example_queries(),
+        settings=current_app.extensions["kg"].settings,
+        endpoint=request.base_url,
+        query=query,
+        answer=answer,
+        error=error,
+        page_rows=PAGE_ROWS,
+    )
+    resp = Response(body, 400 if error else 200, content_type=content_type("text/html"))
+    resp.headers["Content-Security-Policy"] = CSP
+    if query is not None:
+        resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
@@ -392,23 +562,13 @@ def _service_description_or_page():
         offers, format_param=words.get(wanted or "", wanted), accept=request.headers.get("Accept")
     ).format
     if fmt is HTML:
-        body = render_template(
-            "sparql.html",
-            examples=example_queries(),
-            settings=current_app.extensions["kg"].settings,
-            endpoint=request.base_url,
-        )
-        resp = Response(body, 200, content_type=content_type("text/html"))
-        resp.headers["Content-Security-Policy"] = CSP
-    else:
-        body = ox.serialize(
-            service_description(request.base_url),
-            format=fmt.oxigraph,
-            prefixes=SD_PREFIXES if fmt.name == "turtle" else None,
-        )
-        resp = Response(body, 200, content_type=content_type(fmt.media_type))
-    resp.headers["Vary"] = "Accept"
-    return resp
+        return _query_page()
+    body = ox.serialize(
+        service_description(request.base_url),
+        format=fmt.oxigraph,
+        prefixes=SD_PREFIXES if fmt.name == "turtle" else None,
+    )
+    return Response(body, 200, content_type=content_type(fmt.media_type))
 
 
 SD_PREFIXES = {

@@ -1,5 +1,7 @@
 // The query page: a small SPARQL editor (a textarea over a highlighted copy of its text),
-// example queries, a results table and download links. No libraries, nothing from other sites.
+// example queries and a download link. Running a query submits the form (GET): the server
+// answers with this page, the query in its URL and its answer as a table. No libraries,
+// nothing from other sites.
 (function () {
   "use strict";
 
@@ -46,49 +48,14 @@
     return out + escapeHtml(text.slice(last)) + "\n";
   }
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  // Longer than this, a query goes by POST: the server reads URLs of at most 8000 bytes.
+  var LONGEST_GET = 6000;
 
-  function cell(term) {
-    var td = el("td");
-    if (!term) return td;
-    if (term.type === "uri") {
-      var a = el("a", { href: term.value }, term.value);
-      td.appendChild(a);
-    } else if (term.type === "bnode") {
-      td.textContent = "_:" + term.value;
-      td.className = "sq-bnode";
-    } else {
-      td.textContent = term.value;
-      var note = term["xml:lang"] ? "@" + term["xml:lang"] :
-        (term.datatype ? term.datatype.replace("http://www.w3.org/2001/XMLSchema#", "xsd:") : "");
-      if (note) td.appendChild(el("span", { "class": "sq-note" }, " " + note));
-    }
-    return td;
-  }
-
-  function showTable(results, box) {
-    if (results.boolean !== undefined) {
-      box.appendChild(el("p", { "class": "sq-boolean" }, String(results.boolean)));
-      return 1;
-    }
-    var vars = results.head.vars, rows = results.results.bindings;
-    var table = el("table", { "class": "sq-table" });
-    var tr = el("tr");
-    vars.forEach(function (v) { tr.appendChild(el("th", { scope: "col" }, "?" + v)); });
-    table.appendChild(el("thead")).appendChild(tr);
-    var body = table.appendChild(el("tbody"));
-    rows.forEach(function (row) {
-      var r = el("tr");
-      vars.forEach(function (v) { r.appendChild(cell(row[v])); });
-      body.appendChild(r);
-    });
-    box.appendChild(table);
-    return rows.length;
+  // The offset in the text of a line and column counted from 1 (the parser's position).
+  function offsetOf(text, line, column) {
+    var lines = text.split("\n"), offset = 0;
+    for (var i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+    return Math.min(text.length, offset + column - 1);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -96,8 +63,6 @@
     var query = document.getElementById("sq-query");
     var code = document.getElementById("sq-code");
     var pre = code.parentNode;
-    var status = document.getElementById("sq-status");
-    var results = document.getElementById("sq-results");
     var format = document.getElementById("sq-format");
     var download = document.getElementById("sq-download");
     var examples = JSON.parse(document.getElementById("sq-examples").textContent);
@@ -115,34 +80,9 @@
     }
 
     function run() {
-      var started = performance.now();
-      status.textContent = "running…";
-      results.textContent = "";
-      fetch(form.action, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          "Accept": "application/sparql-results+json, text/turtle;q=0.9"
-        },
-        body: "query=" + encodeURIComponent(query.value)
-      }).then(function (resp) {
-        var type = resp.headers.get("Content-Type") || "";
-        return (type.indexOf("json") >= 0 ? resp.json() : resp.text()).then(function (data) {
-          var ms = Math.round(performance.now() - started);
-          if (!resp.ok) {
-            status.textContent = "error " + resp.status + " (" + ms + " ms)";
-            results.appendChild(el("pre", { "class": "sq-error" }, data.error || String(data)));
-          } else if (typeof data === "string") {
-            status.textContent = "graph (" + ms + " ms)";
-            results.appendChild(el("pre", { "class": "sq-graph" }, data));
-          } else {
-            var n = showTable(data, results);
-            status.textContent = n + (n === 1 ? " row" : " rows") + " (" + ms + " ms)";
-          }
-        });
-      }).catch(function (err) {
-        status.textContent = "the request failed: " + err;
-      });
+      // The page that answers is a shareable link, unless the query is too long for a URL.
+      form.method = encodeURIComponent(query.value).length > LONGEST_GET ? "post" : "get";
+      form.submit();
     }
 
     picker.addEventListener("change", function () {
@@ -163,5 +103,10 @@
     });
     form.addEventListener("submit", function (ev) { ev.preventDefault(); run(); });
     refresh();
+    if (query.dataset.errorLine) {  // put the cursor where the parser stopped
+      var at = offsetOf(query.value, +query.dataset.errorLine, +query.dataset.errorColumn);
+      query.focus();
+      query.setSelectionRange(at, at);
+    }
   });
 })();

@@ -62,7 +62,12 @@ def test_no_machine_path_in_any_dump(seed_build):
     the data folder, not a home or temp directory."""
     dumps = sorted((seed_build.current / "dumps").glob("kg.*.gz"))
     assert len(dumps) >= 3
-    leaks = (str(SEEDS.resolve()), str(seed_build.data_dir.resolve()), str(Path.home()) + "/", "/tmp/")
+    leaks = (
+        str(SEEDS.resolve()),
+        str(seed_build.data_dir.resolve()),
+        str(Path.home()) + "/",
+        "/tmp/",
+    )
     for dump in dumps:
         text = gzip.decompress(dump.read_bytes()).decode("utf-8")
         assert "sourceFile" in text or "ncj-100895.txt" in text, dump.name

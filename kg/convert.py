@@ -213,6 +213,8 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
     if record.pages:
         add(SCHEMA.numberOfPages, Literal(record.pages))
         add(DCTERMS.extent, Literal(f"{record.pages} page" + ("s" if record.pages != 1 else "")))
+    elif record.extent:  # "0 pages": NCJRS recorded no length; kept as printed, not as a count
+        add(DCTERMS.extent, Literal(record.extent))
     if record.annotation:
         add(DCTERMS.description, lit(record.annotation))
         add(SCHEMA.description, lit(record.annotation))

@@ -876,3 +876,23 @@ def test_kg_serve_runs_gunicorn_processes_on_the_built_graph(web_graph, tmp_path
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_record_page_says_when_its_title_came_from_the_address(client):
+    """NCJ 102161's captures print no title line: its title was made from the URL slug."""
+    made = html.fromstring(client.get("/doc/record/102161.html").data)
+    [note] = made.xpath('//*[@id="title-from-url"]')
+    assert "made from the page's address" in note.text_content()
+    assert "ojp.gov" in note.text_content()
+    printed = html.fromstring(client.get("/doc/record/100895.html").data)
+    assert printed.xpath('//*[@id="title"]') and not printed.xpath('//*[@id="title-from-url"]')
+
+
+def test_zero_pages_is_published_as_printed_not_as_a_count(client):
+    """NCJ 164726: 'Page Count: 0' (NCJRS recorded no length) is an extent, not a number."""
+    g = rdflib.Graph().parse(data=client.get("/doc/record/164726.ttl").data, format="turtle")
+    [record] = g.subjects(DCTERMS.extent, rdflib.Literal("0 pages"))
+    assert str(record).endswith("/id/record/164726")
+    assert g.value(record, rdflib.URIRef("http://schema.org/numberOfPages")) is None
+    page = html.fromstring(client.get("/doc/record/164726.html").data)
+    assert "0 pages" in page.xpath('//*[@id="source"]')[0].text_content()

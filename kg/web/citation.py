@@ -45,6 +45,7 @@ class Work:
     iri: str
     key: str
     title: str
+    title_from_url: bool  # no title line on the page: the title was made from its address
     kind: WorkKind  # read from the record's schema.org class (kg.convert.work_kind decided it)
     authors: tuple[Agent, ...]
     editors: tuple[Agent, ...]
@@ -58,6 +59,7 @@ class Work:
     page_start: str | None
     page_end: str | None
     number_of_pages: str | None
+    extent: str | None  # the length as printed ("59 pages", or "0 pages": not recorded)
     abstract: str | None
     annotation: str | None
     ncj: str | None
@@ -185,6 +187,7 @@ def read_work(desc: Description) -> Work:
         iri=r,
         key=desc.key,
         title=desc.value(r, str(DCTERMS.title)) or desc.label(r),
+        title_from_url=desc.value(r, str(KG.titleFromUrl)) == "true",
         kind=kind,
         authors=agents(str(KG.authorship)),
         editors=agents(str(KG.editorship)),
@@ -198,6 +201,7 @@ def read_work(desc: Description) -> Work:
         page_start=desc.value(r, str(SCHEMA.pageStart)),
         page_end=desc.value(r, str(SCHEMA.pageEnd)),
         number_of_pages=desc.value(r, str(SCHEMA.numberOfPages)),
+        extent=desc.value(r, str(DCTERMS.extent)),
         abstract=desc.value(r, str(DCTERMS.abstract)),
         annotation=desc.value(r, str(DCTERMS.description)),
         ncj=desc.value(r, str(KG.ncjNumber)),

@@ -170,3 +170,23 @@ def kg_serve():
     yield start
     for server in started:
         server.stop()
+
+
+def wait_until_answers(url: str, proc, log: Path, *, timeout: float = 120) -> None:
+    """Wait until a server started as `proc` (its output going to `log`) answers 200 at `url`;
+    fail with the end of its output if it exits or never answers."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{proc.args} exited {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{proc.args} did not answer {url}: {log.read_text()[-2000:]}")

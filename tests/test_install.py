@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import tarfile
-import time
 import venv
 import zipfile
 from pathlib import Path
@@ -21,7 +20,7 @@ import requests
 
 from kg import __version__
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, wait_until_answers
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
@@ -136,32 +135,30 @@ def test_installed_command_builds_and_serves_from_another_folder(installed, tmp_
     assert built.returncode == 0, built.stdout + built.stderr
     assert "published:" in built.stdout or "56" in built.stdout
 
-    server = subprocess.Popen(
-        [str(installed / "kg"), "serve", "--data", "data", "--port", str(port), "--workers", "1"],
-        cwd=work,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = work / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                str(installed / "kg"),
+                "serve",
+                "--data",
+                "data",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        _wait_for(f"{base}health", server)
+        wait_until_answers(f"{base}health", server, log)
         _check_routes(base)
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def _wait_for(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"kg serve exited: {server.stdout.read().decode()}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    pytest.fail(f"kg serve did not answer {url}")
 
 
 def _check_routes(base: str) -> None:

@@ -10,14 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 import rdflib
 import requests
 
-from .conftest import ROOT
+from .conftest import ROOT, wait_until_answers
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 README_BASE = "http://127.0.0.1:5000/"
@@ -123,7 +121,7 @@ def test_make_run_mints_iris_on_the_port_it_serves(tmp_path):
     served = f"http://127.0.0.1:{port}/"
     base = f"http://localhost:{port}/"
     try:
-        _wait(served + "health", proc, tmp_path / "make.log")
+        wait_until_answers(served + "health", proc, tmp_path / "make.log")
         turtle = requests.get(
             served + "id/record/100895", headers={"Accept": "text/turtle"}, timeout=30
         )
@@ -153,17 +151,3 @@ def test_make_run_mints_iris_on_the_port_it_serves(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
         log.close()
-
-
-def _wait(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"make run exited {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"make run did not serve {url}: {log.read_text()[-2000:]}")

@@ -35,6 +35,7 @@ SHIPPED = (
     "kg/web/templates/home.html",
     "kg/web/static/kg.css",
     "kg/web/static/sparql.js",
+    "kg/synth/words.json",
 )
 
 

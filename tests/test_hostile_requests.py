@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from lxml import etree, html
 
 from kg.web import create_app, dataset
-from kg.web.security import MAX_BODY_BYTES, MAX_URL_BYTES
+from kg.web.security import CSP, MAX_BODY_BYTES, MAX_URL_BYTES
 from kg.web.sparql import MAX_DEPTH, MAX_TERMS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -671,6 +671,19 @@ def test_every_page_and_error_page_has_the_security_headers(client, web_graph):
         assert_page_headers(resp, (method, path))
         if status == 405:
             assert "GET" in resp.headers["Allow"]
+
+
+def test_every_page_has_the_same_one_content_security_policy(client, web_graph):
+    """One policy for the whole site (the SPARQL page included), and no fonts from anywhere:
+    the pages use the system's fonts."""
+    policies = {
+        path: client.open(path, method=method, headers={"Accept": "text/html"}).headers.get(
+            "Content-Security-Policy"
+        )
+        for method, path, _ in html_pages(web_graph)
+    }
+    assert set(policies.values()) == {CSP}, policies
+    assert "font-src" not in CSP
 
 
 def test_every_answer_is_nosniff(client):

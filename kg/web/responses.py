@@ -22,11 +22,6 @@ from kg.web import dataset
 from kg.web.jsonld import compact, load_context
 from kg.web.negotiation import ENTITY_FORMATS, HTML, RECORD_FORMATS, TEXTUAL, content_type
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
 # Answers worth compressing: every textual type (SPARQL results included), and SVG.
 COMPRESSIBLE = (*TEXTUAL, "image/svg+xml")
 

@@ -109,10 +109,6 @@ _W3C_FORMATS = {
     "jsonld": "JSON-LD",
     "rdfxml": "RDF_XML",
 }
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 
 
 # -- reading the query safely --------------------------------------------------------------------
@@ -548,7 +544,6 @@ def _query_page(
         page_rows=PAGE_ROWS,
     )
     resp = Response(body, 400 if error else 200, content_type=content_type("text/html"))
-    resp.headers["Content-Security-Policy"] = CSP
     if query is not None:
         resp.headers["Cache-Control"] = "no-store"
     return resp

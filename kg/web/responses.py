@@ -16,6 +16,7 @@ from flask import Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg import __version__
+from kg.changes import DELETED, record_status
 from kg.formats import Format
 from kg.namespaces import PREFIXES
 from kg.web import dataset
@@ -40,25 +41,19 @@ def graph_base() -> str:
 
 
 def record_deleted(key: str) -> str | None:
-    """When record `key` was deleted from the graph (its datestamp), or None if it never was.
+    """When record `key` was withdrawn (its datestamp), or None: its IRI then answers 410 Gone.
 
-    The one place that knows about deletions: the build keeps deleted records in state.sqlite
-    with status 'deleted', so their IRIs answer 410 Gone rather than 404.
+    The build's change log answers (`kg.changes.record_status`); a build without one (or one
+    that cannot be read) has withdrawn nothing.
     """
-    path = graph().build.state_path
-    if not path.exists():
+    build = graph().build
+    if not build.state_path.exists():
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute(
-                "SELECT datestamp FROM records WHERE key = ? AND status = 'deleted'", (key,)
-            ).fetchone()
-        finally:
-            conn.close()
+        status = record_status(build, key)
     except sqlite3.Error:
         return None
-    return row[0] if row else None
+    return status.datestamp if status and status.status == DELETED else None
 
 
 def missing(kind: str, key: str) -> None:

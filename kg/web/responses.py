@@ -251,9 +251,10 @@ def asset(name: str) -> str:
     return f"{request.script_root}/assets/{name}?v={version}"
 
 
-def serialize(triples: list[ox.Triple], fmt: Format) -> str | bytes:
+def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
+    """A graph document in one of the RDF formats, as UTF-8 bytes."""
     if fmt.name == "jsonld":
-        return compact(triples, context=load_context(graph().settings.ontology_dir))
+        return compact(triples, context=load_context(graph().settings.ontology_dir)).encode("utf-8")
     return ox.serialize(
         triples,
         format=fmt.oxigraph,

@@ -13,11 +13,11 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
+from kg.iri import entity_iri
 from kg.namespaces import DCTERMS, EU_COUNTRY, ISO639_1, KG, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
 from kg.record import MONTHS, Agent, PartialDate, Record, slug
 
@@ -48,16 +48,16 @@ class ConvertedRecord:
 
 
 class Minter:
-    """Mints IRIs under the base, as in the contract: {base}id/{kind}/{key}."""
+    """The graph's IRIs under one base, as rdflib terms (`kg.iri.entity_iri` mints them)."""
 
     def __init__(self, base: str) -> None:
         self.base = base
 
     def iri(self, kind: str, key: str) -> URIRef:
-        return URIRef(f"{self.base}id/{kind}/{quote(key, safe='-._~')}")
+        return URIRef(entity_iri(self.base, kind, key))
 
     def scheme(self, kind: str) -> URIRef:
-        return URIRef(f"{self.base}id/scheme/{SCHEMES[kind][0]}")
+        return URIRef(entity_iri(self.base, "scheme", SCHEMES[kind][0]))
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,6 @@ class Settings:
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
-    def iri(self, kind: str, key: str) -> str:
-        return f"{self.base}id/{kind}/{key}"
-
 
 def _coerce(f, raw: str, env: str):
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")

@@ -6,12 +6,14 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from kg.convert import (
+    Minter,
     convert_record,
     entity_triples,
     parse_dated,
     split_person_name,
     to_ntriples,
 )
+from kg.iri import entity_iri, entity_key
 from kg.namespaces import DCTERMS, KG, RDF, SCHEMA, SKOS, XSD
 from kg.record import Agent, Journal, Link, PartialDate, Record, slug
 
@@ -239,3 +241,43 @@ def test_dated_text_and_person_names():
     assert parse_dated("Spring 2000") is None
     assert split_person_name("Jennifer E. O'Brien") == ("Jennifer E.", "O'Brien")
     assert split_person_name("E F Connors III") == ("E F", "Connors III")
+
+
+# -- IRIs ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "iri"),
+    [
+        ("record", "190553", "http://example.org/id/record/190553"),
+        ("person", "marc-goodman", "http://example.org/id/person/marc-goodman"),
+        ("grant", "2010 IJ/CX~0.1", "http://example.org/id/grant/2010%20IJ%2FCX~0.1"),
+        ("subject", "crime (urban)", "http://example.org/id/subject/crime%20%28urban%29"),
+        ("person", "josé", "http://example.org/id/person/jos%C3%A9"),
+    ],
+)
+def test_one_function_mints_every_iri_and_reads_its_key_back(kind, key, iri):
+    assert entity_iri(BASE, kind, key) == iri
+    assert str(Minter(BASE).iri(kind, key)) == iri
+    assert entity_key(iri, base=BASE, kind=kind) == key
+
+
+@pytest.mark.parametrize(
+    "iri",
+    [
+        "http://example.org/id/record/",  # no key
+        "http://example.org/id/person/190553",  # another kind
+        "http://other.example/id/record/190553",  # another base
+        "http://example.org/id/record/19%30553",  # a key the build would have written plainly
+        "http://example.org/id/record/a(b)",  # a key the build would have quoted
+    ],
+)
+def test_an_iri_not_minted_so_has_no_key(iri):
+    assert entity_key(iri, base=BASE, kind="record") is None
+
+
+def test_the_graph_names_its_entities_and_schemes_with_the_minted_iris(article):
+    g = graph_of(article)
+    assert URIRef(entity_iri(BASE, "record", "190553")) in set(g.subjects())
+    assert URIRef(entity_iri(BASE, "person", slug("Marc Goodman"))) in set(g.subjects())
+    assert URIRef(entity_iri(BASE, "scheme", "subjects")) == Minter(BASE).scheme("subject")

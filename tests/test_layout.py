@@ -48,3 +48,51 @@ def test_every_setting_has_help_and_is_documented():
         env = f.metadata.get("env")
         if env:
             assert env in readme, f"{env} is not documented in README.md"
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_only_kg_iri_mints_iris():
+    """`{base}id/...` is put together in kg/iri.py only: an f-string with a value followed by
+    `id/` anywhere else is a second place that mints IRIs (and may quote keys differently)."""
+    found = []
+    for path in _modules():
+        if path == PACKAGE / "iri.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for before, part in zip(node.values, node.values[1:], strict=False):
+                if (
+                    isinstance(before, ast.FormattedValue)
+                    and isinstance(part, ast.Constant)
+                    and str(part.value).startswith("id/")
+                ):
+                    found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not found, f"IRIs minted outside kg/iri.py: {found}"
+
+
+def test_both_stores_implement_the_graph_store_protocol():
+    """EmbeddedStore and RemoteStore offer every GraphStore method, with its parameters."""
+    import inspect
+
+    import pyoxigraph as ox
+
+    from kg.store import EmbeddedStore, GraphStore, RemoteStore
+
+    methods = [
+        name
+        for name, member in vars(GraphStore).items()
+        if inspect.isfunction(member) and not name.startswith("_")
+    ]
+    assert {"select", "construct", "ask", "triples_about", "query_raw", "close"} <= set(methods)
+    for store in (EmbeddedStore(store=ox.Store()), RemoteStore("http://127.0.0.1:9/sparql")):
+        assert isinstance(store, GraphStore)
+        for name in methods:
+            wanted = inspect.signature(getattr(GraphStore, name)).parameters
+            got = inspect.signature(getattr(type(store), name)).parameters
+            assert [(p.name, p.kind) for p in got.values()] == [
+                (p.name, p.kind) for p in wanted.values()
+            ], f"{type(store).__name__}.{name}"

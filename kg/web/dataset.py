@@ -13,6 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF
 
 from kg.changes import PUBLISHED, iter_changes
+from kg.iri import entity_iri, id_space
 from kg.namespaces import DCAT, DCTERMS, KG, PREFIXES, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD
 from kg.stats import (  # noqa: F401 - the web layer's names for them
     KIND_PATTERNS,
@@ -106,9 +107,9 @@ def void_graph(st: Stats, manifest: dict) -> Graph:
     for word in ("criminal justice", "NCJRS", "bibliography", "abstracts"):
         g.add((ds, DCAT.keyword, Literal(word, lang="en")))
     g.add((ds, FOAF.homepage, URIRef(base)))
-    g.add((ds, VOID.uriSpace, Literal(f"{base}id/")))
+    g.add((ds, VOID.uriSpace, Literal(id_space(base))))
     g.add((ds, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
-    g.add((ds, VOID.rootResource, URIRef(f"{base}id/scheme/subjects")))
+    g.add((ds, VOID.rootResource, URIRef(entity_iri(base, "scheme", "subjects"))))
     g.add((ds, VOID.triples, Literal(st.triples)))
     g.add((ds, VOID.entities, Literal(st.entities)))
     g.add((ds, VOID.distinctSubjects, Literal(st.distinct_subjects)))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from kg.iri import entity_iri
 from kg.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
 
 KINDS = (
@@ -118,11 +118,6 @@ class Description:
 
     def types(self, subject: str) -> list[str]:
         return self.values(subject, str(RDF.type))
-
-
-def entity_iri(base: str, kind: str, key: str) -> str:
-    """The IRI for a key as the route received it, encoded the way the build minted it."""
-    return f"{base}id/{kind}/{quote(key, safe='-._~')}"
 
 
 def describe(

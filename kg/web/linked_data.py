@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from kg.changes import data_version
 from kg.formats import RDF_FORMATS, Format
+from kg.iri import entity_iri
 from kg.web import dataset, publish
 from kg.web.citation import (
     highwire_tags,
@@ -25,7 +26,7 @@ from kg.web.citation import (
     to_csl,
     to_ris,
 )
-from kg.web.describe import KINDS, Description, describe, entity_iri
+from kg.web.describe import KINDS, Description, describe
 from kg.web.negotiation import BIBTEX, CSL, HTML, RIS, negotiate, split_extension
 from kg.web.pages import bar_chart, statement_rows
 from kg.web.responses import (

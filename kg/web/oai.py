@@ -32,6 +32,7 @@ from flask import Blueprint, Response, current_app, request
 from lxml import etree
 
 from kg.changes import DELETED, REJECTED, ChangeLog, RecordChange, data_version
+from kg.iri import entity_iri, entity_key
 from kg.namespaces import DCTERMS, KG, PREFIXES, RDFS, SCHEMA, SKOS
 from kg.settings import Settings
 from kg.store import pending_build_datestamps
@@ -172,11 +173,9 @@ _SETSPEC = re.compile(r"([A-Za-z0-9\-_.!~*'()])+(:[A-Za-z0-9\-_.!~*'()]+)*")
 
 
 def _entity_key(iri: str, base: str, kind: str) -> str | None:
-    prefix = f"{base}id/{kind}/"
-    if not iri.startswith(prefix):
-        return None
-    key = iri[len(prefix) :]
-    return key if _SETSPEC.fullmatch(key) and ":" not in key else None
+    """The key of an entity that can name a set: one whose key is a setSpec part."""
+    key = entity_key(iri, base=base, kind=kind)
+    return key if key and _SETSPEC.fullmatch(key) and ":" not in key else None
 
 
 class Sets:
@@ -230,7 +229,7 @@ class Sets:
         the parent set `type`)."""
         prefix, _, key = spec.partition(":")
         kind, prop, _ = SET_KINDS[prefix]
-        target = f"<{self.base}id/{kind}/{key}>" if key else "?e"
+        target = f"<{entity_iri(self.base, kind, key)}>" if key else "?e"
         rows = self.store.select(f"SELECT DISTINCT ?r WHERE {{ ?r <{prop}> {target} }}")
         return {row["r"].value for row in rows}
 
@@ -642,8 +641,7 @@ def list_records(ctx: Context, args: dict) -> etree._Element:
 
 
 def _lookup(ctx: Context, identifier: str) -> RecordChange:
-    prefix = f"{ctx.settings.base}id/record/"
-    key = identifier[len(prefix) :] if identifier.startswith(prefix) else ""
+    key = entity_key(identifier, base=ctx.settings.base, kind="record")
     change = ctx.log.get(key) if key and "/" not in key else None
     if change is None:
         raise OAIError("idDoesNotExist", f"no item {identifier!r} in this repository")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.iri import entity_iri
 from kg.namespaces import PREFIXES, RDF, RDFS, SCHEMA, SKOS
 from kg.web.describe import Description
 
@@ -238,7 +239,7 @@ def validation_summary(reports: Path, *, base: str, shapes_dir: Path) -> Validat
     for f in data.get("findings", []):
         if f.get("severity") == "violation":
             rejected[f["key"]].append(f)
-            iris[f["key"]] = f.get("record", f"{base}id/record/{f['key']}")
+            iris[f["key"]] = f.get("record", entity_iri(base, "record", f["key"]))
         else:
             k = (f.get("field", ""), f.get("message", ""))
             warn_counts[k] += 1

@@ -9,7 +9,8 @@ import pytest
 
 from kg.errors import NotARecord, ReadError
 from kg.readers import read_path
-from kg.readers.page import CUT_AT, parse_date, parse_journal, parse_page, tidy_person
+from kg.readers.fields import parse_date, parse_journal, tidy_person
+from kg.readers.page import CUT_AT, parse_page
 from kg.record import Agent, Journal, Link, PartialDate, Record
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,10 +2,10 @@
 
 Both take the same field names (docs/input-formats.md). In JSON Lines a multi-valued field is a
 JSON array (a plain string is taken as one item); in CSV it is one cell with the items separated
-by " ; " (space, semicolon, space). Values are read with the page reader's parsers, so "August
-2024" or "O'Brien, Jennifer E." mean the same here as on a page. A bad line or row yields a
-`ReadError` naming the file, line and field; the other lines go on. Unknown keys or columns are
-not an error: the record carries a note naming them.
+by " ; " (space, semicolon, space). Values are read with the parsers the page reader uses
+(`kg.readers.fields`), so "August 2024" or "O'Brien, Jennifer E." mean the same here as on a
+page. A bad line or row yields a `ReadError` naming the file, line and field; the other lines go
+on. Unknown keys or columns are not an error: the record carries a note naming them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from kg.errors import ReadError
 from kg.readers import READERS
-from kg.readers.page import (
+from kg.readers.fields import (
     make_agent,
     parse_date,
     parse_journal,

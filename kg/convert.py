@@ -19,6 +19,7 @@ from rdflib.term import Node
 
 from kg.iri import entity_iri
 from kg.namespaces import DCTERMS, EU_COUNTRY, ISO639_1, KG, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from kg.readers.fields import NAME_SUFFIXES as SUFFIXES
 from kg.record import MONTHS, Agent, PartialDate, Record, slug
 
 Triple = tuple[Node, Node, Node]
@@ -453,9 +454,6 @@ def _address(org: URIRef, lines: tuple[str, ...]) -> list[Triple]:
     if street:
         t.append((a, SCHEMA.streetAddress, Literal(", ".join(street))))
     return t
-
-
-SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 
 
 def split_person_name(name: str) -> tuple[str | None, str | None]:

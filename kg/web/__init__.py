@@ -1,45 +1,67 @@
-"""The web layer: `create_app(settings)` and one blueprint per URL family.
+"""The web layer: `create_app(settings, store=None)` and one blueprint per URL family.
 
 The server only reads what `kg build` wrote (the `current` build of the data folder); it never
 converts. When a new build becomes current, the next request after it sees it: every request
 reads the `current` link (one readlink, microseconds) and a change swaps the store under a lock,
 without a restart. Checking on every request, not on a timer, keeps the server's processes in
 step: once one of them answers from the new build, none answers from the old one again.
+
+Tests can hand the app a store instead (flaskr's `create_app(test_config)`): any `GraphStore`,
+such as an `EmbeddedStore` over a pyoxigraph Store of a few triples, with no build on disk.
+
+    >>> import pyoxigraph as ox
+    >>> from kg.store import EmbeddedStore
+    >>> app = create_app(Settings.from_env(environ={}), EmbeddedStore(store=ox.Store()))
+    >>> app.test_client().get("/health").json["triples"]
+    0
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, jsonify
 
 from kg.errors import KgError, QueryError, StoreError
+from kg.namespaces import DCTERMS
 from kg.settings import Settings
 from kg.store import (
     CURRENT,
     BuildDir,
-    EmbeddedStore,
-    RemoteStore,
+    GraphStore,
     open_graph_store,
     require_current_build,
 )
 from kg.web import responses, security
 
+# The build folder of a store handed in without one: a path that cannot exist (under the null
+# device), so its dumps, reports and change log are simply absent.
+NO_BUILD = BuildDir(Path(os.devnull) / "no-build")
+
 
 class GraphHandle:
-    """The current build and its store, reopened when `current` changes."""
+    """The current build and its store, reopened when `current` changes; or a store given to
+    `create_app`, served as it is for the app's life."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, store: GraphStore | None = None, *, manifest: dict | None = None
+    ) -> None:
         self.configured = settings
         self.settings = settings  # with the base the current build's IRIs were minted with
         self._lock = threading.Lock()
         self._target: str | None = None
+        self._given = store is not None  # then there is no `current` link to follow
         self.build: BuildDir
-        self.store: EmbeddedStore | RemoteStore
+        self.store: GraphStore
         self.manifest: dict
-        self._open()
+        if store is None:
+            self._open()
+        else:
+            self._use(store, manifest)
 
     def _link_target(self) -> str | None:
         try:
@@ -57,16 +79,60 @@ class GraphHandle:
         self.manifest = manifest
         self._target = self._link_target()
 
+    def _use(self, store: GraphStore, manifest: dict | None) -> None:
+        """A given store: its build's files and manifest if it has them, else none and a
+        manifest counted from the store once."""
+        build = store.build or NO_BUILD
+        if manifest is None and build.manifest_path.exists():
+            manifest = build.manifest()
+        if manifest is None:
+            manifest = store_manifest(store, base=self.configured.base)
+        self.settings = self.configured.with_(base=manifest.get("base") or self.configured.base)
+        self.store = store
+        self.build = build
+        self.manifest = manifest
+
     def refresh(self) -> None:
-        if self._link_target() == self._target:
+        if self._given or self._link_target() == self._target:
             return
         with self._lock:
             if self._link_target() != self._target:
                 self._open()  # the old store object is closed when the last request drops it
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """The WSGI app serving the current build of settings.data_dir."""
+def store_manifest(store: GraphStore, *, base: str) -> dict:
+    """What a build's manifest.json says, for a store that has none: its base, when it was
+    opened, its triples and records (counted once), and no dumps.
+
+    The build id is new for every app, so nothing cached for another graph (the dataset
+    numbers, ETags) is taken for this one.
+    """
+    triples = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    records = store.select(
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{DCTERMS.BibliographicResource}> }}"
+    )
+    return {
+        "build": f"given-{secrets.token_hex(4)}",
+        "created": datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "base": base,
+        "triples": int(triples[0]["n"].value),
+        "records": int(records[0]["n"].value),
+        "dumps": [],
+    }
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: GraphStore | None = None,
+    *,
+    manifest: dict | None = None,
+) -> Flask:
+    """The WSGI app serving the current build of settings.data_dir, or the `store` given.
+
+    A given store is served as it is: its build folder's files if it has one (`store.build`),
+    else none (no dumps, reports or change log); `manifest` says what a build's manifest.json
+    would (counted from the store when not given).
+    """
     settings = settings or Settings.from_env()
     # No app-wide /static route: the blueprints serve their own assets, nothing else is a file.
     app = Flask(__name__, static_folder=None)
@@ -75,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # After-request functions run last-registered first: gzip sees the finished answer.
     app.after_request(responses.gzip_body)
     app.after_request(responses.cors_headers)
-    handle = GraphHandle(settings)
+    handle = GraphHandle(settings, store, manifest=manifest)
     app.extensions["kg"] = handle
 
     @app.before_request

@@ -139,6 +139,8 @@ def validation_report():
             if choice.format.name == "turtle"
             else _report_rdf(choice.format)
         )
+    if not (handle.build.reports / "validation.json").exists():
+        abort(404, description="This graph has no validation report.")
     summary = validation_summary(
         handle.build.reports, base=graph_base(), shapes_dir=handle.settings.shapes_dir
     )
@@ -153,6 +155,8 @@ def validation_report():
 
 def _report_rdf(fmt: Format) -> Response:
     path = graph().build.reports / "validation.ttl"
+    if not path.exists():
+        abort(404, description="This graph has no validation report.")
     triples = [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
@@ -357,7 +361,9 @@ def _sitemap_files() -> list[bytes]:
     key = (handle.manifest.get("build", ""), limit)
     with _sitemaps_lock:
         if key not in _sitemaps:
-            entries = dataset.sitemap_entries(handle.build)
+            # A graph with no change log (a store handed to create_app) lists no record pages.
+            has_log = handle.build.state_path.exists()
+            entries = dataset.sitemap_entries(handle.build) if has_log else []
             chunks = [entries[i : i + limit] for i in range(0, len(entries), limit)] or [[]]
             _sitemaps.clear()
             _sitemaps[key] = [gzip.compress(_urlset(chunk), mtime=0) for chunk in chunks]

@@ -73,3 +73,26 @@ def test_only_kg_iri_mints_iris():
                     found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert not found, f"IRIs minted outside kg/iri.py: {found}"
 
+
+def test_both_stores_implement_the_graph_store_protocol():
+    """EmbeddedStore and RemoteStore offer every GraphStore method, with its parameters."""
+    import inspect
+
+    import pyoxigraph as ox
+
+    from kg.store import EmbeddedStore, GraphStore, RemoteStore
+
+    methods = [
+        name
+        for name, member in vars(GraphStore).items()
+        if inspect.isfunction(member) and not name.startswith("_")
+    ]
+    assert {"select", "construct", "ask", "triples_about", "query_raw", "close"} <= set(methods)
+    for store in (EmbeddedStore(store=ox.Store()), RemoteStore("http://127.0.0.1:9/sparql")):
+        assert isinstance(store, GraphStore)
+        for name in methods:
+            wanted = inspect.signature(getattr(GraphStore, name)).parameters
+            got = inspect.signature(getattr(type(store), name)).parameters
+            assert [(p.name, p.kind) for p in got.values()] == [
+                (p.name, p.kind) for p in wanted.values()
+            ], f"{type(store).__name__}.{name}"

@@ -168,9 +168,38 @@ def test_language_country_and_links(article):
     assert g.value(r, SCHEMA.url).startswith("https://ojp.gov/")
 
 
-def test_same_name_written_two_ways_is_one_entity():
+def test_slug_is_the_same_for_a_name_written_two_ways():
     assert slug("Jennifer E. O’Brien") == slug("Jennifer E. O'Brien") == "jennifer-e-obrien"
     assert slug("D L MacKenzie") == slug("D L Mackenzie")
+
+
+def test_same_name_written_two_ways_is_one_entity_across_records():
+    """Two records that write one person's name two ways name one person, not two."""
+    curly = Record(
+        source_file="a.txt",
+        ncj="1",
+        title="A",
+        authors=[Agent("Jennifer E. O’Brien"), Agent("D L MacKenzie")],
+    )
+    straight = Record(
+        source_file="b.txt",
+        ncj="2",
+        title="B",
+        authors=[Agent("Jennifer E. O'Brien"), Agent("D L Mackenzie")],
+    )
+    g = graph_of(curly) + graph_of(straight)
+    people = set(g.subjects(RDF.type, SCHEMA.Person))
+    assert len(people) == 2
+    for ncj in ("1", "2"):
+        assert set(g.objects(rec_iri(ncj), SCHEMA.author)) == people
+        assert set(g.objects(rec_iri(ncj), DCTERMS.creator)) == people
+
+
+def test_a_generational_suffix_stays_with_the_family_name():
+    # The one suffix table (kg.readers.fields.NAME_SUFFIXES), "V" included.
+    assert split_person_name("E F Connors III") == ("E F", "Connors III")
+    assert split_person_name("John Smith V") == ("John", "Smith V")
+    assert split_person_name("Kenji V") == ("Kenji", "V")
 
 
 @pytest.mark.parametrize(

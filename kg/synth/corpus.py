@@ -23,6 +23,7 @@ from kg.synth.truth import LAYOUTS, Truth, corporate_name, make_truth
 from kg.synth.world import World
 
 BROKEN_KINDS = ("empty", "binary", "truncated", "bad-json")
+# Records per pages/NNNN/ folder: a worker's unit of work, and its plan's (damage, twins).
 RECORDS_PER_FOLDER = 1000
 FOLDERS_PER_JSONL = 25  # 25,000 records (about 3,700 lines) per .jsonl file
 

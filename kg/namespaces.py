@@ -11,6 +11,8 @@ SCHEMA = Namespace("http://schema.org/")
 KG = Namespace("https://w3id.org/ncjrs-kg/vocab#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+# The W3C's registry of format IRIs (for sd:resultFormat).
+W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
 # Authority tables for languages and countries (Library of Congress, EU Publications Office).
 ISO639_1 = Namespace("http://id.loc.gov/vocabulary/iso639-1/")
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
@@ -46,5 +48,6 @@ __all__ = [
     "SH",
     "SKOS",
     "VOID",
+    "W3C_FORMATS",
     "XSD",
 ]

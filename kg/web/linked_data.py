@@ -13,7 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.changes import data_version
-from kg.formats import RDF_FORMATS, Format
+from kg.formats import BIBTEX, CITATION_FORMATS, CSL, HTML, RDF_FORMATS, RIS, TURTLE, Format
 from kg.iri import entity_iri
 from kg.web import dataset, publish
 from kg.web.citation import (
@@ -27,7 +27,7 @@ from kg.web.citation import (
     to_ris,
 )
 from kg.web.describe import KINDS, Description, describe
-from kg.web.negotiation import BIBTEX, CSL, HTML, RIS, negotiate, split_extension
+from kg.web.negotiation import negotiate, split_extension
 from kg.web.pages import bar_chart, statement_rows
 from kg.web.responses import (
     doc_path,
@@ -144,10 +144,10 @@ def _document_links(desc: Description, offered: tuple[Format, ...], fmt: Format)
         # license, so harvesters find the metadata without parsing the page.
         work = read_work(desc)
         links.append(link(desc.iri, "cite-as"))
-        for f in (*RDF_FORMATS, BIBTEX, RIS, CSL):
+        for f in (*RDF_FORMATS, *CITATION_FORMATS):
             links.append(link(doc_url("record", kpath, f), "describedby", f.media_type))
         if fmt != HTML:
-            links.append(link(doc_url("record", kpath, HTML), "describes", "text/html"))
+            links.append(link(doc_url("record", kpath, HTML), "describes", HTML.media_type))
         links += [link(a.iri, "author") for a in work.authors]
         # FAIR Signposting uses schema.org's https IRIs for rel="type"
         links.append(link(f"https://schema.org/{schema_type(work.kind)}", "type"))
@@ -250,7 +250,7 @@ def _every_year(years: list[tuple[str, int]]) -> list[tuple[str, int]]:
 def _dataset_links() -> list[str]:
     base = graph_base()
     return [
-        link(f"{base}.well-known/void", "describedby", "text/turtle"),
+        link(f"{base}.well-known/void", "describedby", TURTLE.media_type),
         link(f"{base}sparql", "http://www.w3.org/ns/sparql-service-description#endpoint"),
         link(f"{base}sitemap.xml", "sitemap", "application/xml"),
         link(dataset.LICENSE, "license"),

@@ -14,41 +14,13 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
 
-from kg.formats import RDF_FORMATS, Format
+from kg.formats import CITATION_FORMATS, HTML, RDF_FORMATS, TEXTUAL, Family, Format
 
-HTML = Format("html", "text/html", "html", None, None)
-BIBTEX = Format("bibtex", "application/x-bibtex", "bib", None, None)
-RIS = Format("ris", "application/x-research-info-systems", "ris", None, None)
-CSL = Format("csl", "application/vnd.citationstyles.csl+json", "csl.json", None, None)
-JSON = Format("json", "application/json", "json", None, None)
-
-# What each family of documents offers, in preference order.
+# What each family of documents offers, in preference order (the formats: kg.formats).
 ENTITY_FORMATS: tuple[Format, ...] = (HTML, *RDF_FORMATS)
-RECORD_FORMATS: tuple[Format, ...] = (*ENTITY_FORMATS, BIBTEX, RIS, CSL)
+RECORD_FORMATS: tuple[Format, ...] = (*ENTITY_FORMATS, *CITATION_FORMATS)
 RDF_ONLY: tuple[Format, ...] = RDF_FORMATS
 DATASET_FORMATS: tuple[Format, ...] = ENTITY_FORMATS
-
-# Other media types clients send for an offered format; matched after the format's own type.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "html": ("application/xhtml+xml",),
-    "turtle": ("application/x-turtle",),
-    "jsonld": ("application/json",),
-    "ntriples": ("text/plain",),
-    "bibtex": ("text/x-bibtex",),
-}
-
-TEXTUAL = (
-    "text/",
-    "application/ld+json",
-    "application/n-triples",
-    "application/rdf+xml",
-    "application/x-bibtex",
-    "application/x-research-info-systems",
-    "application/vnd.citationstyles.csl+json",
-    "application/json",
-    "application/xml",
-    "application/sparql-results",
-)
 
 
 @dataclass(frozen=True)
@@ -74,8 +46,11 @@ def negotiate(
     extension: Format | None = None,
     format_param: str | None = None,
     accept: str | None = None,
+    sparql: bool = False,
 ) -> Choice:
     """Pick one of `offered`; raise 406 (listing what is offered) when nothing fits.
+
+    `sparql`: the request came to /sparql, where the aliases SPARQL clients send are accepted.
 
     >>> negotiate(ENTITY_FORMATS, accept="text/turtle;q=0.9, */*;q=0.1").format.name
     'turtle'
@@ -83,22 +58,40 @@ def negotiate(
     if extension is not None:
         if extension in offered:
             return Choice(extension, "extension")
-        raise not_acceptable(offered)
+        raise not_acceptable(offered, sparql=sparql)
     if format_param:
-        wanted = format_param.strip().lower()
-        for fmt in offered:
-            if wanted in (fmt.name, fmt.extension, fmt.media_type):
-                return Choice(fmt, "parameter")
-        raise not_acceptable(offered)
+        fmt = Format.from_word(format_param, offered)
+        if fmt is None:
+            raise not_acceptable(offered, sparql=sparql)
+        return Choice(fmt, "parameter")
     if not accept or not accept.strip():
         return Choice(offered[0], "default")  # RFC 9110 12.5.1: no Accept means anything
-    ranges = _media_ranges(accept)
-    pairs: list[tuple[str, Format]] = [(f.media_type, f) for f in offered]
-    pairs += [(alias, f) for f in offered for alias in ALIASES.get(f.name, ())]
-    best = ranges.best_match([media for media, _ in pairs])
+    return Choice(best_offer(offered, accept, sparql=sparql), "accept")
+
+
+def best_offer(offered: tuple[Format, ...], accept: str, *, sparql: bool = False) -> Format:
+    """The offer the Accept header ranks best, by `best_match` over `media_offers`; else 406."""
+    pairs = media_offers(offered, sparql=sparql)
+    pairs += [(alias, f) for f in offered for alias in f.aliases]
+    best = _media_ranges(accept).best_match([media for media, _ in pairs])
     if best is None:
-        raise not_acceptable(offered)
-    return Choice(next(f for media, f in pairs if media == best), "accept")
+        raise not_acceptable(offered, sparql=sparql)
+    return next(f for media, f in pairs if media == best)
+
+
+def media_offers(offered: tuple[Format, ...], *, sparql: bool = False) -> list[tuple[str, Format]]:
+    """The media types offered, in the order ties go: each format's own type in the order given
+    (its other aliases are matched after all of these).
+
+    At /sparql the types SPARQL clients send for the data formats come right after those formats
+    and before the query page, so that a tie such as `application/json, text/html` gets data:
+    only a client that ranks text/html above every data format it accepts gets the page.
+    """
+    pairs = [(f.media_type, f) for f in offered]
+    if sparql:
+        page = next((i for i, f in enumerate(offered) if f.family is Family.PAGE), len(offered))
+        pairs[page:page] = [(alias, f) for f in offered for alias in f.sparql_aliases]
+    return pairs
 
 
 def _media_ranges(accept: str) -> MIMEAccept:
@@ -111,8 +104,8 @@ def _media_ranges(accept: str) -> MIMEAccept:
     return MIMEAccept([(value.split(";", 1)[0].strip().lower(), q) for value, q in parsed])
 
 
-def not_acceptable(offered: tuple[Format, ...]) -> NotAcceptable:
-    types = ", ".join(f.media_type for f in offered)
+def not_acceptable(offered: tuple[Format, ...], *, sparql: bool = False) -> NotAcceptable:
+    types = ", ".join(media for media, _ in media_offers(offered, sparql=sparql))
     return NotAcceptable(description=f"Available types: {types}.")
 
 

@@ -19,9 +19,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file
 
 from kg.changes import data_version
-from kg.formats import RDF_FORMATS, Format
+from kg.formats import HTML, JSON, RDF_FORMATS, TURTLE, Format
 from kg.web import dataset
-from kg.web.negotiation import HTML, JSON, content_type, negotiate
+from kg.web.negotiation import content_type, negotiate
 from kg.web.pages import triples_table, validation_summary
 from kg.web.responses import (
     doc_path,
@@ -112,10 +112,10 @@ def dump_file(name: str):
     return resp
 
 
-REPORT_FILES = {
-    "validation.ttl": "text/turtle",
-    "validation.json": "application/json",
-    "build.json": "application/json",
+REPORT_FILES: dict[str, Format] = {
+    "validation.ttl": TURTLE,
+    "validation.json": JSON,
+    "build.json": JSON,
 }
 
 
@@ -172,9 +172,10 @@ def _report_rdf(fmt: Format) -> Response:
 
 @bp.get("/reports/<name>")
 def report_file(name: str):
-    media = REPORT_FILES.get(name)
-    if media is None:
+    fmt = REPORT_FILES.get(name)
+    if fmt is None:
         abort(404, description=f"There is no report named {name}.")
+    media = fmt.media_type
     path = graph().build.reports / name
     if not path.exists():
         abort(404, description=f"This build has no {name}.")

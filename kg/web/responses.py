@@ -17,11 +17,11 @@ from werkzeug.exceptions import HTTPException
 
 from kg import __version__
 from kg.changes import DELETED, record_status
-from kg.formats import Format
+from kg.formats import HTML, TEXTUAL, Format
 from kg.namespaces import PREFIXES
 from kg.web import dataset
 from kg.web.jsonld import compact, load_context
-from kg.web.negotiation import ENTITY_FORMATS, HTML, RECORD_FORMATS, TEXTUAL, content_type
+from kg.web.negotiation import ENTITY_FORMATS, RECORD_FORMATS, content_type
 
 # Answers worth compressing: every textual type (SPARQL results included), and SVG.
 COMPRESSIBLE = (*TEXTUAL, "image/svg+xml")
@@ -210,7 +210,8 @@ def gzip_body(resp: Response) -> Response:
 
 def error_response(exc: HTTPException):
     """Errors as a page for browsers, as one line of text for everyone else."""
-    wants_html = request.accept_mimetypes.best_match(["text/plain", "text/html"]) == "text/html"
+    offers = ["text/plain", HTML.media_type]
+    wants_html = request.accept_mimetypes.best_match(offers) == HTML.media_type
     # The error's own headers: Allow on a 405 (RFC 9110 15.5.6), Content-Range on a 416 (15.5.17).
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     if exc.code == 406:
@@ -218,7 +219,7 @@ def error_response(exc: HTTPException):
     if wants_html and request.method != "OPTIONS":
         body = render_template("error.html", code=exc.code, name=exc.name, message=exc.description)
         return Response(
-            body, exc.code, headers={**headers, "Content-Type": content_type("text/html")}
+            body, exc.code, headers={**headers, "Content-Type": content_type(HTML.media_type)}
         )
     return Response(
         f"{exc.code} {exc.name}: {exc.description}\n",

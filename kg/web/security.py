@@ -12,6 +12,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, Response, abort, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kg.formats import FORM_MEDIA_TYPE, HTML, SPARQL_QUERY_MEDIA_TYPE, SPARQL_UPDATE_MEDIA_TYPE
 from kg.web.responses import error_response, template_helpers
 
 # The request target (path and query) in bytes, as Apache's LimitRequestLine: longer SPARQL
@@ -22,8 +23,8 @@ MAX_URL_BYTES = 8000  # below gunicorn's longest request line (8190), so this 41
 MAX_BODY_BYTES = 256 * 1024
 # Bodies whose bytes are text the routes read: they must be UTF-8 (SPARQL 1.1 Protocol 2.1.2
 # and 2.1.3; HTML's form encoding).
-FORM = "application/x-www-form-urlencoded"
-TEXT_BODIES = (FORM, "application/sparql-query", "application/sparql-update")
+FORM = FORM_MEDIA_TYPE
+TEXT_BODIES = (FORM, SPARQL_QUERY_MEDIA_TYPE, SPARQL_UPDATE_MEDIA_TYPE)
 _CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
 
 # The one content-security policy, on every page (the SPARQL query page included): scripts,
@@ -110,7 +111,7 @@ def _is_utf8(data: bytes | None) -> bool:
 def security_headers(resp: Response) -> Response:
     """No sniffing anywhere; every page gets the one CSP, no framing and a referrer policy."""
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if resp.mimetype in ("text/html", "application/xhtml+xml"):
+    if resp.mimetype in HTML.media_types:
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

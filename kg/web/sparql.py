@@ -24,11 +24,21 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.errors import QueryError, StoreError
-from kg.formats import RDF_FORMATS, Format
-from kg.namespaces import PREFIXES, SD, VOID
+from kg.formats import (
+    FORM_MEDIA_TYPE,
+    HTML,
+    NTRIPLES,
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    RESULTS_JSON,
+    SPARQL_QUERY_MEDIA_TYPE,
+    SPARQL_UPDATE_MEDIA_TYPE,
+    Format,
+)
+from kg.namespaces import PREFIXES, SD, VOID, W3C_FORMATS
 from kg.resources import QUERIES, shipped
 from kg.store import Dataset, malformed_query
-from kg.web.negotiation import HTML, content_type, negotiate
+from kg.web.negotiation import content_type, negotiate, not_acceptable
 from kg.web.pages import curie
 from kg.web.responses import doc_path, graph_base
 
@@ -42,74 +52,11 @@ bp = Blueprint(
 
 QUERIES_DIR = shipped(QUERIES)
 
-# SPARQL 1.1 Query Results formats, in the order a client that accepts anything gets them.
-RESULTS_JSON = Format("json", "application/sparql-results+json", "srj", None, None)
-RESULTS_XML = Format("xml", "application/sparql-results+xml", "srx", None, None)
-RESULTS_CSV = Format("csv", "text/csv", "csv", None, None)
-RESULTS_TSV = Format("tsv", "text/tab-separated-values", "tsv", None, None)
-RESULT_FORMATS: tuple[Format, ...] = (RESULTS_JSON, RESULTS_XML, RESULTS_CSV, RESULTS_TSV)
-GRAPH_FORMATS: tuple[Format, ...] = RDF_FORMATS
-
-# Other media types clients send for these formats (SPARQLWrapper, rdflib, browsers): offered
-# after the real ones, answered with the real one.
-_ALIAS_TYPES = {
-    "json": ("application/json",),
-    "xml": ("application/xml", "text/xml"),
-    "turtle": (
-        "application/turtle",
-        "application/x-turtle",
-        "text/n3",
-        "text/rdf+n3",
-        "application/n3",
-    ),
-    "rdfxml": ("application/xml", "text/xml"),
-}
-# `format=` values clients send (SPARQLWrapper sends `json`, `xml`, `turtle`, `n3`, `json-ld`,
-# and media types), per query form.
-_FORMAT_WORDS = {
-    "results": {
-        "json": "json",
-        "srj": "json",
-        "xml": "xml",
-        "srx": "xml",
-        "csv": "csv",
-        "tsv": "tsv",
-    },
-    "graph": {
-        "turtle": "turtle",
-        "ttl": "turtle",
-        "n3": "turtle",
-        "ntriples": "ntriples",
-        "nt": "ntriples",
-        "n-triples": "ntriples",
-        "jsonld": "jsonld",
-        "json-ld": "jsonld",
-        "json": "jsonld",
-        "rdfxml": "rdfxml",
-        "rdf": "rdfxml",
-        "xml": "rdfxml",
-        "rdf+xml": "rdfxml",
-    },
-}
-
 # The parser's limits (see check_query): nesting depth, and terms and operators in a query.
 MAX_DEPTH = 32
 MAX_TERMS = 4000
 UPDATE_KEYWORDS = frozenset("INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH USING".split())
 READ_ONLY = "this endpoint is read-only"
-
-# W3C format IRIs (https://www.w3.org/ns/formats/) for the service description.
-_W3C_FORMATS = {
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdfxml": "RDF_XML",
-}
-
 
 # -- reading the query safely --------------------------------------------------------------------
 
@@ -279,19 +226,19 @@ def read_request() -> ProtocolRequest:
             raise _update_refused()
         return ProtocolRequest(_one(params, "query"), _dataset(params))
     mimetype = request.mimetype
-    if mimetype == "application/x-www-form-urlencoded":
+    if mimetype == FORM_MEDIA_TYPE:
         form = request.form
         if "update" in form:
             raise _update_refused()
         return ProtocolRequest(_one(form, "query"), _dataset(form))
-    if mimetype == "application/sparql-query":
+    if mimetype == SPARQL_QUERY_MEDIA_TYPE:
         # 2.1.3: the body is the query; the dataset comes in the URL.
         return ProtocolRequest(request.get_data(as_text=True), _dataset(request.args))
-    if mimetype == "application/sparql-update":
+    if mimetype == SPARQL_UPDATE_MEDIA_TYPE:
         raise _update_refused()
     raise ProtocolError(
         415,
-        f"POST a query as application/x-www-form-urlencoded or application/sparql-query, "
+        f"POST a query as {FORM_MEDIA_TYPE} or {SPARQL_QUERY_MEDIA_TYPE}, "
         f"not {mimetype or 'a body without Content-Type'}",
     )
 
@@ -316,25 +263,19 @@ def _update_refused() -> ProtocolError:
     )
 
 
-def _offers(real: tuple[Format, ...]) -> tuple[Format, ...]:
-    aliases = tuple(
-        Format(f.name, alias, f.extension, f.oxigraph, f.rdflib)
-        for f in real
-        for alias in _ALIAS_TYPES.get(f.name, ())
-    )
-    return real + aliases
-
-
-# What each family of answers offers (the real formats first, then their aliases), and the media
-# types it knows. The query page comes last: Werkzeug's best_match gives ties to the earlier
-# offer, so `*/*`, `text/*` or no Accept keep getting data, and only a client that ranks
-# text/html above every data format it accepts (a browser) gets the page.
+# What each family of answers offers. The query page comes last: Werkzeug's best_match gives ties
+# to the earlier offer, so `*/*`, `text/*` or no Accept keep getting data, and only a client that
+# ranks text/html above every data format it accepts (a browser) gets the page.
 OFFERS = {
-    "results": (*_offers(RESULT_FORMATS), HTML),
-    "graph": (*_offers(GRAPH_FORMATS), HTML),
+    "results": (*RESULT_FORMATS, HTML),
+    "graph": (*RDF_FORMATS, HTML),
 }
-_BY_TYPE = {family: {f.media_type: f.name for f in offers} for family, offers in OFFERS.items()}
-_REAL = {"results": (*RESULT_FORMATS, HTML), "graph": (*GRAPH_FORMATS, HTML)}
+
+
+def _named_by(value: str, fmt: Format) -> bool:
+    """Whether a `format=` value names this format at /sparql: one of its words, or its media
+    type (or one SPARQL clients send for it)."""
+    return value in fmt.sparql_words or value in (fmt.media_type, *fmt.sparql_aliases)
 
 
 def choose_format(family: str) -> Format:
@@ -342,25 +283,20 @@ def choose_format(family: str) -> Format:
 
     HTML (the query page with the answer) when `format=html` or Accept ranks it first.
     """
-    words, by_type = {**_FORMAT_WORDS[family], "html": "html"}, _BY_TYPE[family]
-    wanted = None
+    offered = OFFERS[family]
     values = [
         v.strip().lower()
         for value in request.values.getlist("format")
         for v in value.split(",")
         if v.strip()
     ]
-    for value in values:
-        name = words.get(value) or by_type.get(value)
-        if name:
-            wanted = name
-            break
-    if values and wanted is None:
-        wanted = values[0]  # negotiate() answers 406 naming what is offered
-    chosen = negotiate(
-        OFFERS[family], format_param=wanted, accept=request.headers.get("Accept")
-    ).format
-    return next(f for f in _REAL[family] if f.name == chosen.name)
+    if values:
+        named = (f for value in values for f in offered if _named_by(value, f))
+        fmt = next(named, None)
+        if fmt is None:
+            raise not_acceptable(offered, sparql=True)
+        return fmt
+    return negotiate(offered, accept=request.headers.get("Accept"), sparql=True).format
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -494,7 +430,7 @@ def _term_cell(term) -> Cell:
 def page_answer(query: str, *, form: str, dataset: Dataset) -> PageAnswer:
     """Run the query for the page under the same limits: SPARQL JSON, or N-Triples for a graph."""
     started = time.monotonic()
-    media = "application/n-triples" if form == "graph" else "application/sparql-results+json"
+    media = (NTRIPLES if form == "graph" else RESULTS_JSON).media_type
     answer = _run(query, media_type=media, dataset=dataset)
     ms = round((time.monotonic() - started) * 1000)
     try:
@@ -543,15 +479,15 @@ def _query_page(
         error=error,
         page_rows=PAGE_ROWS,
     )
-    resp = Response(body, 400 if error else 200, content_type=content_type("text/html"))
+    resp = Response(body, 400 if error else 200, content_type=content_type(HTML.media_type))
     if query is not None:
         resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
 def _service_description_or_page():
-    offers = (*GRAPH_FORMATS, HTML)  # SPARQL 1.1 Service Description 3: RDF unless HTML is asked
-    words = {"html": "html", **_FORMAT_WORDS["graph"]}
+    offers = (*RDF_FORMATS, HTML)  # SPARQL 1.1 Service Description 3: RDF unless HTML is asked
+    words = {word: f.name for f in offers for word in f.sparql_words}
     wanted = request.args.get("format")
     fmt = negotiate(
         offers, format_param=words.get(wanted or "", wanted), accept=request.headers.get("Accept")
@@ -569,7 +505,7 @@ def _service_description_or_page():
 SD_PREFIXES = {
     "sd": str(SD),
     "void": str(VOID),
-    "formats": "http://www.w3.org/ns/formats/",
+    "formats": str(W3C_FORMATS),
     "rdfs": PREFIXES["rdfs"],
     "kg": PREFIXES["kg"],
 }
@@ -605,8 +541,8 @@ def service_description(endpoint: str) -> list[ox.Triple]:
         ox.Triple(dataset, sd("defaultGraph"), graph),
         ox.Triple(graph, rdf_type, sd("Graph")),
     ]
-    for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
-        iri = ox.NamedNode("http://www.w3.org/ns/formats/" + _W3C_FORMATS[fmt.name])
+    for fmt in (*RESULT_FORMATS, *RDF_FORMATS):
+        iri = ox.NamedNode(fmt.w3c_iri)
         t.insert(4, ox.Triple(service, sd("resultFormat"), iri))  # with the service's own
     if manifest.get("triples") is not None:
         t.append(

@@ -1,10 +1,11 @@
 """The read side of change tracking: each record's status and datestamp in a build.
 
-`kg build` decides them (see kg/build.py): a record's identity is its key (the NCJ number), its
+`kg build` decides them (see kg/build/): a record's identity is its key (the NCJ number), its
 change a hash of its published description; a record keeps its datestamp until that hash
 changes, and a record gone from the inputs stays in the build's state as `deleted` with the
 datestamp of the build that noticed. This module only reads that state (state.sqlite, opened
-read-only) for the server: OAI-PMH headers, 410 Gone for withdrawn records, sitemap `lastmod`.
+read-only by kg.build.state.StateReader) for the server: OAI-PMH headers, 410 Gone for
+withdrawn records, sitemap `lastmod`.
 
     >>> status = record_status(build, "250382")      # doctest: +SKIP
     >>> status.status, status.datestamp               # doctest: +SKIP
@@ -15,16 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from kg.build.state import (  # noqa: F401 - the statuses are read from here too
+    DELETED,
+    PUBLISHED,
+    REJECTED,
+    StateReader,
+)
 from kg.store import BuildDir
-
-PUBLISHED, REJECTED, DELETED = "published", "rejected", "deleted"
 
 
 class RecordStatus(NamedTuple):
@@ -58,9 +61,7 @@ class ChangeLog:
 
     def __init__(self, build: BuildDir) -> None:
         self.build = build
-        path = Path(build.state_path)
-        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._state = StateReader(Path(build.state_path))
 
     def __enter__(self) -> ChangeLog:
         return self
@@ -69,26 +70,22 @@ class ChangeLog:
         self.close()
 
     def close(self) -> None:
-        self._conn.close()
+        self._state.close()
 
     def status(self, key: str) -> RecordStatus | None:
-        row = self._conn.execute(
-            "SELECT status, datestamp FROM records WHERE key = ?", (key,)
-        ).fetchone()
+        row = self._state.status(key)
         return RecordStatus(*row) if row else None
 
     def get(self, key: str) -> RecordChange | None:
-        row = self._conn.execute(
-            "SELECT key, iri, status, datestamp FROM records WHERE key = ?", (key,)
-        ).fetchone()
+        row = self._state.change(key)
         return RecordChange(*row) if row else None
 
     def earliest(self) -> str | None:
         """The lowest datestamp of any record (OAI-PMH Identify's earliestDatestamp)."""
-        return self._conn.execute("SELECT min(datestamp) FROM records").fetchone()[0]
+        return self._state.earliest()
 
     def latest(self) -> str | None:
-        return self._conn.execute("SELECT max(datestamp) FROM records").fetchone()[0]
+        return self._state.latest()
 
     def changes(
         self,
@@ -103,15 +100,7 @@ class ChangeLog:
 
         Datestamps are fixed-width UTC text, so text order is time order.
         """
-        where, args = self._where(since=since, until=until, statuses=statuses)
-        if after is not None:
-            where.append("(datestamp > ? OR (datestamp = ? AND key > ?))")
-            args += [after[0], after[0], after[1]]
-        sql = "SELECT key, iri, status, datestamp FROM records"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY datestamp, key"
-        for row in self._conn.execute(sql, args):
+        for row in self._state.changes(since=since, until=until, after=after, statuses=statuses):
             yield RecordChange(*row)
 
     def count(
@@ -121,34 +110,12 @@ class ChangeLog:
         until: str | None = None,
         statuses: tuple[str, ...] | None = None,
     ) -> int:
-        where, args = self._where(since=since, until=until, statuses=statuses)
-        sql = "SELECT count(*) FROM records"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return self._conn.execute(sql, args).fetchone()[0]
+        return self._state.count(since=since, until=until, statuses=statuses)
 
     def last_description(self, key: str) -> str | None:
         """The N-Triples of the record's last published description (kept for deleted records
         too, so that a withdrawn record can still say what it was), or None."""
-        row = self._conn.execute("SELECT ntriples FROM records WHERE key = ?", (key,)).fetchone()
-        if not row or not row[0]:
-            return None
-        return zlib.decompress(row[0]).decode("utf-8")
-
-    @staticmethod
-    def _where(*, since, until, statuses) -> tuple[list[str], list]:
-        where: list[str] = []
-        args: list = []
-        if since is not None:
-            where.append("datestamp >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("datestamp <= ?")
-            args.append(until)
-        if statuses:
-            where.append(f"status IN ({', '.join('?' * len(statuses))})")
-            args += list(statuses)
-        return where, args
+        return self._state.last_description(key)
 
 
 def record_status(build: BuildDir, key: str) -> RecordStatus | None:

@@ -11,13 +11,16 @@ mentions changed.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from kg.convert import EntityView, entity_triples, to_ntriples
 from kg.record import Agent
+
+if TYPE_CHECKING:
+    from kg.build.state import BuildState
 
 Entity = tuple[str, str]  # (kind, key)
 
@@ -46,39 +49,29 @@ def view_from_json(data: dict) -> EntityView:
     )
 
 
-def describe_all(state: sqlite3.Connection, *, base: str) -> Iterator[tuple[str, str, str]]:
+def describe_all(state: BuildState, *, base: str) -> Iterator[tuple[str, str, str]]:
     """(kind, key, N-Triples) of every entity named by a published record, in (kind, key)
     order."""
     addresses, funders = _distinct(state, "address"), _distinct(state, "funders")
-    cursor = state.cursor()
-    cursor.execute(
-        "SELECT kind, key, variant, count(*), min(record), view FROM mentions "
-        "GROUP BY kind, key, variant ORDER BY kind, key"
-    )
     current: Entity | None = None
     variants: list[tuple] = []
-    while block := cursor.fetchmany(1000):
-        for kind, key, variant, n, first, view in block:
-            if (kind, key) != current and variants:
-                yield (*current, _ntriples(variants, addresses, funders, current, base))
-                variants = []
-            current = (kind, key)
-            variants.append((variant, n, first, view))
+    for kind, key, variant, n, first, view in state.mention_variants():
+        if (kind, key) != current and variants:
+            yield (*current, _ntriples(variants, addresses, funders, current, base))
+            variants = []
+        current = (kind, key)
+        variants.append((variant, n, first, view))
     if variants:
         yield (*current, _ntriples(variants, addresses, funders, current, base))
 
 
 def describe_some(
-    state: sqlite3.Connection, entities: Iterable[Entity], *, base: str
+    state: BuildState, entities: Iterable[Entity], *, base: str
 ) -> Iterator[tuple[str, str, str | None]]:
     """(kind, key, N-Triples) of the given entities; None for one no published record names."""
     for kind, key in sorted(set(entities)):
         where = (kind, key)
-        variants = state.execute(
-            "SELECT variant, count(*), min(record), view FROM mentions "
-            "WHERE kind = ? AND key = ? GROUP BY variant",
-            where,
-        ).fetchall()
+        variants = state.mention_variants_of(kind, key)
         if not variants:
             yield kind, key, None
             continue
@@ -87,16 +80,10 @@ def describe_some(
         yield kind, key, _ntriples(variants, addresses, funders, (kind, key), base)
 
 
-def _distinct(
-    state: sqlite3.Connection, column: str, entity: Entity | None = None
-) -> dict[Entity, list]:
+def _distinct(state: BuildState, column: str, entity: Entity | None = None) -> dict[Entity, list]:
     """Every distinct address (or funder list) each entity is given, of one entity or all."""
-    sql = f"SELECT DISTINCT kind, key, {column} FROM mentions WHERE {column} IS NOT NULL"  # noqa: S608 - fixed column names
-    rows = (
-        state.execute(sql + " AND kind = ? AND key = ?", entity) if entity else state.execute(sql)
-    )
     out: dict[Entity, list] = {}
-    for kind, key, value in rows:
+    for kind, key, value in state.distinct_mentioned(column, entity):
         out.setdefault((kind, key), []).append(json.loads(value))
     return out
 

@@ -13,8 +13,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kg import build as build_module
 from kg.build import build
+from kg.build import convert as convert_stage
+from kg.build import dumps as dumps_stage
 from kg.errors import StoreError
 from kg.namespaces import DCTERMS, KG, SCHEMA, XSD
 from kg.settings import Settings
@@ -217,7 +218,7 @@ def test_a_failed_build_leaves_the_previous_one_current(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(build_module, "write_dumps", boom)
+    monkeypatch.setattr(dumps_stage, "write_dumps", boom)
     with pytest.raises(StoreError, match="No space left on device"):
         build([folder], settings=settings)
     assert (settings.data_dir / "current").resolve() == before
@@ -236,14 +237,14 @@ def test_rebuilding_the_same_inputs_changes_nothing(tmp_path):
 
 def test_a_record_that_cannot_be_converted_is_rejected_and_the_batch_goes_on(tmp_path, monkeypatch):
     folder = small_inputs(tmp_path)
-    real = build_module.convert_record
+    real = convert_stage.convert_record
 
     def fragile(record, **kw):
         if record.ncj == "118663":
             raise ValueError("not a valid absolute IRI: 'x y'")
         return real(record, **kw)
 
-    monkeypatch.setattr(build_module, "convert_record", fragile)
+    monkeypatch.setattr(convert_stage, "convert_record", fragile)
     summary = build([folder], settings=settings_for(tmp_path))
     assert summary.published == 1 and summary.rejected == 1
     [problem] = [p for p in summary.problems if p.kind == "rejected"]
@@ -261,7 +262,7 @@ def test_a_validator_crash_costs_only_the_record_it_fails_on(tmp_path, monkeypat
             raise RuntimeError("validator bug")
         return real(converted, *args, **kw)
 
-    monkeypatch.setattr(build_module, "validate_batch", crashing)
+    monkeypatch.setattr(convert_stage, "validate_batch", crashing)
     summary = build([folder], settings=settings_for(tmp_path))
     assert summary.published == 1 and summary.rejected == 1
     [problem] = [p for p in summary.problems if p.kind == "rejected"]

@@ -13,7 +13,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg.dumps import (
+from kg.build.dumps import (
     SHARDS,
     assemble,
     dump_members,

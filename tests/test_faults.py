@@ -397,7 +397,7 @@ def test_a_folder_that_cannot_be_created_is_exit_3(tmp_path):
 def test_enospc_while_writing_the_dumps_leaves_nothing_behind(tmp_path, monkeypatch, corpus):
     """A full disk simulated in-process: the dump writer raises ENOSPC (monkeypatched), so this
     runs without root too."""
-    import kg.build
+    import kg.build.dumps
 
     data_dir = tmp_path / "data"
     old = first_build(data_dir, corpus)
@@ -405,7 +405,7 @@ def test_enospc_while_writing_the_dumps_leaves_nothing_behind(tmp_path, monkeypa
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(data_dir / "dumps"))
 
-    monkeypatch.setattr(kg.build, "write_dumps", full)
+    monkeypatch.setattr(kg.build.dumps, "write_dumps", full)
     settings = Settings.from_env(
         environ={}, base=BASE, data_dir=data_dir, progress=False, workers=2
     )

@@ -284,7 +284,7 @@ def test_an_incremental_build_publishes_what_a_full_build_of_the_same_inputs_doe
     dump pieces reused) must give the very graph and dumps a full build gives."""
     import pyoxigraph as ox
 
-    import kg.state
+    import kg.build.state
 
     folder = tmp_path / "inputs"
     shutil.copytree(SEEDS, folder)
@@ -319,7 +319,7 @@ def test_an_incremental_build_publishes_what_a_full_build_of_the_same_inputs_doe
     inc_stats = json.loads((inc.path / "stats.json").read_text())
 
     # the same inputs again, with every cache refused: everything is converted and loaded anew
-    monkeypatch.setattr(kg.state, "pipeline_version", lambda *folders: "another-version")
+    monkeypatch.setattr(kg.build.state, "pipeline_version", lambda *folders: "another-version")
     full = build([folder], settings=settings)
     assert not full.store_reused and full.converted == full.records and full.changed == 0
     again = current_build(settings.data_dir)
@@ -342,10 +342,10 @@ def test_a_file_that_could_not_be_read_is_read_again_though_unchanged(
 ):
     """Its permissions may be fixed without changing its mtime: the cache must not keep the
     error. (Simulated: root reads any file, whatever its mode.)"""
-    import kg.build
+    import kg.build.read
     from kg.errors import ReadError
 
-    real = kg.build.read_path
+    real = kg.build.read.read_path
 
     def denied(path):
         if path.name == "ncj-100895.txt":
@@ -353,10 +353,10 @@ def test_a_file_that_could_not_be_read_is_read_again_though_unchanged(
             return
         yield from real(path)
 
-    monkeypatch.setattr(kg.build, "read_path", denied)
+    monkeypatch.setattr(kg.build.read, "read_path", denied)
     first = build([inputs], settings=settings)
     assert CHANGED not in states(settings) and first.read_errors == 1
-    monkeypatch.setattr(kg.build, "read_path", real)
+    monkeypatch.setattr(kg.build.read, "read_path", real)
     second = build([inputs], settings=settings)
     assert states(settings)[CHANGED][0] == "published" and second.read_errors == 0
     assert second.converted == 1  # only that record: the other files came from the cache
@@ -383,12 +383,12 @@ def test_a_state_left_by_other_code_is_rebuilt_not_trusted(inputs, settings):
 
 
 def test_a_large_change_loads_everything_again_with_the_same_result(inputs, settings, monkeypatch):
-    import kg.build
+    import kg.build.convert
 
     build([inputs], settings=settings)
     changed = inputs / "ncj-100895.txt"
     changed.write_text(changed.read_text().replace("18 jurisdictions", "19 jurisdictions"))
-    monkeypatch.setattr(kg.build, "small_change", lambda changed, records: False)
+    monkeypatch.setattr(kg.build.convert, "small_change", lambda changed, records: False)
     large = build([inputs], settings=settings)
     assert not large.store_reused and large.converted == 1
     after = current_build(settings.data_dir)

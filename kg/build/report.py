@@ -1,5 +1,6 @@
-"""The build's SHACL validation report as RDF: what was checked, against which shapes, and why
-a record was rejected or warned about (published beside the dumps).
+"""The build's reports: build.json (the summary and every problem), validation.json and the SHACL
+validation report as RDF (validation.ttl): what was checked, against which shapes, and why a
+record was rejected or warned about (published beside the dumps).
 
 Written with pyoxigraph's Turtle serialiser: a whole library's warnings are hundreds of
 thousands of triples, which rdflib's serialiser takes tens of seconds to write.
@@ -7,11 +8,18 @@ thousands of triples, which rdflib's serialiser takes tens of seconds to write.
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from kg.build.state import BuildState
 from kg.namespaces import DCTERMS, PREFIXES, RDF, SH, XSD
+
+if TYPE_CHECKING:
+    from kg.build import BuildSummary
 
 SEVERITY_IRIS = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
 
@@ -82,3 +90,52 @@ def validation_report_triples(
 
 def write_validation_report(path: Path, triples: list[ox.Triple]) -> None:
     ox.serialize(triples, str(path), ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES))
+
+
+def write_reports(
+    state: BuildState,
+    summary: BuildSummary,
+    reports: Path,
+    *,
+    shapes_dir: Path,
+    datestamp: str,
+) -> None:
+    """build.json (summary and every problem) and the SHACL findings as JSON and as RDF."""
+    reports.mkdir(parents=True, exist_ok=True)
+    findings = []
+    checked = state.count_checked()
+    for key, status, raw in state.findings():
+        for f in json.loads(raw):
+            findings.append({**f, "key": key, "status": status})
+    graph_findings = [asdict(f) for f in summary.graph_findings]
+    (reports / "validation.json").write_text(
+        json.dumps(
+            {
+                "checked": checked,
+                "shapes": sorted(p.name for p in shapes_dir.glob("*.ttl")),
+                "whole_graph_shapes": sorted(
+                    p.name for p in (shapes_dir / "whole-graph").glob("*.ttl")
+                ),
+                "findings": findings,
+                "whole_graph_findings": graph_findings,
+            },
+            indent=1,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    triples = validation_report_triples(
+        findings, graph_findings, checked=checked, shapes_dir=shapes_dir, created=datestamp
+    )
+    write_validation_report(reports / "validation.ttl", triples)
+    build = {
+        "summary": {
+            k: v for k, v in asdict(summary).items() if k not in ("problems", "conflict_list")
+        },
+        "problems": [asdict(p) for p in summary.problems],
+        "whole_graph_findings": [asdict(f) for f in summary.graph_findings],
+        "conflicts": summary.conflict_list,
+    }
+    (reports / "build.json").write_text(
+        json.dumps(build, indent=1, ensure_ascii=False), encoding="utf-8"
+    )

@@ -16,6 +16,9 @@ shard's member depends on that shard's triples alone:
 A reader that stops after the first member (``zlib.decompress`` with gzip's wbits does) sees only
 the header: read the dumps with ``gzip`` or any tool that follows RFC 1952.
 
+`write_dumps` keeps each shard's members in the build's state with a digest of what they were
+made from, and serialises again only the shards whose digest changed.
+
 >>> members = dump_members('<http://example.org/a> <http://example.org/p> "x" .\\n')
 >>> assemble(Path("kg.ttl.gz"), "turtle", [members["turtle"]])  # doctest: +SKIP
 """
@@ -26,13 +29,17 @@ import hashlib
 import os
 import struct
 import zlib
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .formats import DUMP_FORMATS
-from .namespaces import PREFIXES
+from kg.build.load import scheme_ntriples
+from kg.build.state import BuildState, unpack
+from kg.build.workers import bounded_imap, close_pool, start_pool, window
+from kg.formats import DUMP_FORMATS, dump_filename
+from kg.namespaces import PREFIXES
 
 SHARDS = 1 << 14  # the most shards a part of a dump is split into
 
@@ -44,7 +51,16 @@ ITEMS_PER_SHARD = 32
 # RFC 1952 §2.3: deflate, no flags (so no file name), MTIME 0, XFL 0, OS 255 (unknown). The same
 # header Python's GzipFile writes with an empty name and mtime=0, so equal input, equal bytes.
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-_LEVEL = 6
+_LEVEL = 6  # the gzip tool's default: most of -9's saving for a fraction of its time
+
+# The three parts of a dump, in the order they are written (the `part` column of dump_parts).
+SCHEMES_PART, RECORDS_PART, ENTITIES_PART = 0, 1, 2
+# Hex digits of a shard's digest: 128 bits, far past any chance of two contents sharing one.
+DIGEST_CHARS = 32
+# Shards per task sent to a dump worker: enough work to be worth the message.
+SHARDS_PER_JOB = 32
+# Changed shards per dump worker started: with fewer, starting workers costs more than it saves.
+SHARDS_PER_WORKER = 64
 
 _TURTLE_PREFIXES = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in PREFIXES.items())
 
@@ -170,3 +186,85 @@ def assemble(target: Path, fmt_name: str, members: Iterable[bytes]) -> str:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# -- the dumps of a build ------------------------------------------------------------------------
+
+
+def _dump_shards(jobs: list[tuple[int, int, str, list]]) -> list[tuple[int, int, str, dict]]:
+    """Worker: the gzip members of some shards, from their records' packed N-Triples or their
+    entities' N-Triples (read by the main process: the workers never touch the state)."""
+    out = []
+    for part, shard, digest, texts in jobs:
+        text = "".join(unpack(t) if isinstance(t, bytes) else t for t in texts)
+        out.append((part, shard, digest, dump_members(text)))
+    return out
+
+
+def write_dumps(state: BuildState, dumps: Path, *, workers: int, base: str) -> list[dict]:
+    """The dumps, as the concatenation of one gzip member per shard (records and entities are
+    spread over shards by a hash of their key). Only shards whose content changed since the
+    previous build are serialised and compressed again; the others' members are reused."""
+    digests: dict[tuple[int, int], hashlib._Hash] = {}
+    keys: dict[tuple[int, int], list] = defaultdict(list)
+
+    def add(shard: tuple[int, int], key, text: str) -> None:
+        keys[shard].append(key)
+        digests.setdefault(shard, hashlib.sha256()).update(text.encode("utf-8") + b"\n")
+
+    counts = {RECORDS_PART: state.count_published, ENTITIES_PART: state.count_entities}
+    shards = {}
+    for part, count in counts.items():
+        current = state.meta(f"shards:{part}")
+        shards[part] = shard_count(count(), int(current) if current else None)
+        state.set_meta(f"shards:{part}", str(shards[part]))
+    add((SCHEMES_PART, 0), "", scheme_ntriples(base))
+    for key, stamp, dhash in state.published_versions():
+        shard = (RECORDS_PART, shard_of(key, shards[RECORDS_PART]))
+        add(shard, key, f"{shards[RECORDS_PART]}|{key}|{stamp}|{dhash}")
+    for kind, key, text in state.entities():
+        shard = (ENTITIES_PART, shard_of(f"{kind}/{key}", shards[ENTITIES_PART]))
+        add(shard, (kind, key), f"{shards[ENTITIES_PART]}|{text}")
+    wanted = {shard: h.hexdigest()[:DIGEST_CHARS] for shard, h in digests.items()}
+    stored = state.dump_digests()
+    state.forget_dump_parts([s for s in stored if wanted.get(s) != stored[s]])
+    dirty = [shard for shard in sorted(wanted) if stored.get(shard) != wanted[shard]]
+
+    def texts(part: int, shard: int) -> list:
+        if part == RECORDS_PART:
+            return [state.packed_ntriples(k) for k in keys[(part, shard)]]
+        if part == ENTITIES_PART:
+            return [state.entity_ntriples(*k) for k in keys[(part, shard)]]
+        return [scheme_ntriples(base)]
+
+    def jobs() -> Iterator[list]:
+        for start in range(0, len(dirty), SHARDS_PER_JOB):
+            chunk = dirty[start : start + SHARDS_PER_JOB]
+            yield [(p, s, wanted[(p, s)], texts(p, s)) for p, s in chunk]
+
+    pool = start_pool(min(workers, max(1, len(dirty) // SHARDS_PER_WORKER)))
+    try:
+        for done in bounded_imap(pool, _dump_shards, jobs(), window=window(workers)):
+            for part, shard, digest, members in done:
+                state.add_dump_members(part, shard, digest, members)
+    finally:
+        close_pool(pool)
+    state.commit()
+    dumps.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for fmt in DUMP_FORMATS:
+        target = dumps / dump_filename(fmt)
+        sha256 = assemble(target, fmt.name, state.dump_members(fmt.name))
+        entries.append(
+            {
+                "name": target.name,
+                "format": fmt.name,
+                "media_type": fmt.media_type,
+                "size": target.stat().st_size,
+                "sha256": sha256,
+            }
+        )
+    (dumps / "SHA256SUMS").write_text(
+        "".join(f"{e['sha256']}  {e['name']}\n" for e in entries), encoding="utf-8"
+    )
+    return entries

@@ -99,6 +99,120 @@ def test_both_stores_implement_the_graph_store_protocol():
             ], f"{type(store).__name__}.{name}"
 
 
+# -- only kg/build/state.py holds SQL ------------------------------------------------------------
+
+STATE_MODULE = PACKAGE / "build" / "state.py"
+SQL_START = re.compile(
+    r"\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|WITH)\b", re.IGNORECASE
+)
+# SQL's schema statements; SPARQL's CREATE and DROP take a GRAPH, SILENT, DEFAULT or ALL.
+SQL_DDL = re.compile(
+    r"\s*(CREATE|DROP|ALTER)\s+(UNIQUE\s+|TEMP\s+|TEMPORARY\s+)?(TABLE|INDEX|VIEW|TRIGGER)\b",
+    re.IGNORECASE,
+)
+# A bare `?` is an SQL placeholder; SPARQL's `?` always starts a variable name.
+SQL_PLACEHOLDER = re.compile(r"\?(?![A-Za-z0-9_])")
+
+
+def state_tables() -> set[str]:
+    from kg.build.state import SCHEMA
+
+    return set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
+
+
+def is_sql(text: str, tables: set[str]) -> bool:
+    """SQL, not SPARQL: it starts like a statement and names a table of the build's state after
+    FROM, INTO, UPDATE, JOIN or TABLE, or has a bare `?` placeholder, or is a PRAGMA. SPARQL
+    also starts with SELECT, INSERT, DELETE or WITH, but its FROM takes an <IRI>, its `?` starts
+    a variable, and it has no tables."""
+    match = SQL_START.match(text)
+    if not match:
+        return False
+    if match.group(1).upper() == "PRAGMA" or SQL_PLACEHOLDER.search(text):
+        return True
+    if SQL_DDL.match(text):
+        return True
+    named = re.findall(
+        r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE(?: IF (?:NOT )?EXISTS)?)\s+(\w+)", text, re.I
+    )
+    return any(name.lower() in tables for name in named)
+
+
+def sql_strings(source: str, tables: set[str]) -> list[tuple[int, str]]:
+    """(line, text) of the string literals (f-strings: their literal parts) that are SQL.
+    Docstrings and other bare strings are prose, not statements, and are left out."""
+    tree = ast.parse(source)
+    prose = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant | ast.JoinedStr)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in prose:
+            continue
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "x" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        if is_sql(text, tables):
+            found.append((node.lineno, text))
+    return sorted(found)
+
+
+def test_the_sql_check_tells_sql_from_sparql():
+    tables = state_tables()
+    assert {"records", "captures", "merged", "mentions", "entities", "dump_parts"} <= tables
+    sql = [
+        "SELECT datestamp FROM records WHERE key = ? AND status = 'deleted'",
+        "select count(*) from captures",
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+        "UPDATE records SET status = 'deleted'",
+        "DELETE FROM entities",
+        "  CREATE TABLE IF NOT EXISTS extra (a TEXT)",  # a placeholder-free new table: DDL
+        "DROP TABLE IF EXISTS merged",
+        "PRAGMA journal_mode=OFF",
+        "WITH t AS (SELECT key FROM merged) SELECT * FROM t",
+        "SELECT key FROM somewhere WHERE a = ?",
+    ]
+    sparql = [
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+        "SELECT ?s FROM <urn:x:records> WHERE { ?s a ?records }",
+        "INSERT DATA {\n<a> <b> <c> .\n}",
+        "DELETE WHERE { ?s ?p ?o }",
+        "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        "select the records to convert",  # prose, not a statement
+        "CREATE GRAPH <urn:g>",
+        "DROP SILENT GRAPH <urn:g>",
+        "CLEAR SILENT DEFAULT",
+    ]
+    assert [t for t in sql if not is_sql(t, tables)] == []
+    assert [t for t in sparql if is_sql(t, tables)] == []
+    source = (
+        'q = f"SELECT {col} FROM mentions WHERE {col} IS NOT NULL"\n'
+        'r = "SELECT ?s WHERE {}"\n'
+        'def f():\n    """Update records when they change."""\n'
+        'conn.execute("DELETE FROM merged WHERE key = ?", (k,))\n'
+    )
+    assert [line for line, _ in sql_strings(source, tables)] == [1, 5]
+
+
+def test_only_the_build_state_holds_sql():
+    """Every SQL statement is in kg/build/state.py, behind a named method: no other module
+    depends on the tables' layout or their columns' order."""
+    tables = state_tables()
+    found = {
+        f"{path.relative_to(PACKAGE)}:{line}": text
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != STATE_MODULE
+        for line, text in sql_strings(path.read_text(encoding="utf-8"), tables)
+    }
+    assert not found, found
+    assert sql_strings(STATE_MODULE.read_text(encoding="utf-8"), tables)  # the check sees SQL
+
+
 # -- one Format table -----------------------------------------------------------------------------
 
 FORMATS_MODULE = PACKAGE / "formats.py"

@@ -139,8 +139,39 @@ def date_literal(date: PartialDate) -> Literal:
     return Literal(date.isoformat(), datatype=datatype)
 
 
+@dataclass
+class RecordGraph:
+    """What the mappers write to: the record's own triples and the entities it names."""
+
+    iri: URIRef
+    mint: Minter
+    triples: list[Triple] = field(default_factory=list)
+    entities: list[EntityView] = field(default_factory=list)
+
+    def add(self, p: Node, o: Node | None) -> None:
+        """A statement about the record itself; nothing when the value is missing."""
+        if o is not None:
+            self.triples.append((self.iri, p, o))
+
+    def about(self, s: Node, p: Node, o: Node) -> None:
+        """A statement about one of the record's `#fragment` nodes."""
+        self.triples.append((s, p, o))
+
+    def names(self, view: EntityView) -> URIRef:
+        """The record names an entity: keep the view for its description, return its IRI."""
+        self.entities.append(view)
+        return self.mint.iri(view.kind, view.key)
+
+    def node(self, fragment: str) -> URIRef:
+        return URIRef(f"{self.iri}#{fragment}")
+
+
+def _lit(value: str | None) -> Literal | None:
+    return Literal(value) if value else None
+
+
 def convert_record(record: Record, *, base: str, modified: str | None = None) -> ConvertedRecord:
-    """Map one record to RDF.
+    """Map one record to RDF: each mapper below adds one family of fields (docs/mapping.md).
 
     `modified` is the record's datestamp (xsd:dateTime text): when its published description last
     changed. It is decided by the build (content hash against the previous build), not here.
@@ -151,149 +182,191 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
     'http://localhost:5000/id/record/100895'
     """
     mint = Minter(base)
-    r = mint.iri("record", record.key)
-    t: list[Triple] = []
-    ents: list[EntityView] = []
+    g = RecordGraph(mint.iri("record", record.key), mint)
+    for mapper in MAPPERS:
+        mapper(record, g)
+    _provenance(record, g, modified)
+    # The same triple twice (an author listed twice, say) would be a duplicate line in the
+    # N-Triples that the build loads and dumps; keep the first.
+    return ConvertedRecord(
+        iri=str(g.iri), triples=list(dict.fromkeys(g.triples)), entities=g.entities
+    )
 
-    def add(p: Node, o: Node | None) -> None:
-        if o is not None:
-            t.append((r, p, o))
 
-    def lit(value: str | None) -> Literal | None:
-        return Literal(value) if value else None
-
-    t.append((r, RDF.type, DCTERMS.BibliographicResource))
-    t.append((r, RDF.type, work_kind(record).schema_class))
+def _titles(record: Record, g: RecordGraph) -> None:
+    """Its classes, title and NCJ number."""
+    g.add(RDF.type, DCTERMS.BibliographicResource)
+    g.add(RDF.type, work_kind(record).schema_class)
     if record.title:
-        add(DCTERMS.title, lit(record.title))
-        add(SCHEMA.name, lit(record.title))
+        g.add(DCTERMS.title, _lit(record.title))
+        g.add(SCHEMA.name, _lit(record.title))
         if record.title_from_url:
-            add(KG.titleFromUrl, Literal(True))
+            g.add(KG.titleFromUrl, Literal(True))
     if record.ncj:
-        add(KG.ncjNumber, Literal(record.ncj))
-        add(DCTERMS.identifier, Literal(f"NCJ {record.ncj}"))
-        add(SCHEMA.identifier, Literal(f"NCJ {record.ncj}"))
+        g.add(KG.ncjNumber, Literal(record.ncj))
+        g.add(DCTERMS.identifier, Literal(f"NCJ {record.ncj}"))
+        g.add(SCHEMA.identifier, Literal(f"NCJ {record.ncj}"))
 
-    for role, agents in (("author", record.authors), ("editor", record.editors)):
+
+def _agents(record: Record, g: RecordGraph) -> None:
+    """Authors and editors, each with an ordered authorship (or editorship) node."""
+    roles = (
+        ("author", record.authors, SCHEMA.author, DCTERMS.creator, KG.authorship, KG.Authorship),
+        (
+            "editor",
+            record.editors,
+            SCHEMA.editor,
+            DCTERMS.contributor,
+            KG.editorship,
+            KG.Editorship,
+        ),
+    )
+    for role, agents, schema_link, dcterms_link, node_link, node_class in roles:
         for position, agent in enumerate(agents or (), start=1):
             kind = "organization" if agent.kind == "organization" else "person"
-            a = mint.iri(kind, agent.key)
-            ents.append(EntityView(kind, agent.key, agent.name, agent=agent))
-            node = URIRef(f"{r}#{role}-{position}")
-            if role == "author":
-                add(SCHEMA.author, a)
-                add(DCTERMS.creator, a)
-                add(KG.authorship, node)
-                t.append((node, RDF.type, KG.Authorship))
-            else:
-                add(SCHEMA.editor, a)
-                add(DCTERMS.contributor, a)
-                add(KG.editorship, node)
-                t.append((node, RDF.type, KG.Editorship))
-            t.append((node, KG.position, Literal(position)))
-            t.append((node, KG.agent, a))
+            a = g.names(EntityView(kind, agent.key, agent.name, agent=agent))
+            node = g.node(f"{role}-{position}")
+            g.add(schema_link, a)
+            g.add(dcterms_link, a)
+            g.add(node_link, node)
+            g.about(node, RDF.type, node_class)
+            g.about(node, KG.position, Literal(position))
+            g.about(node, KG.agent, a)
 
+
+def _container(record: Record, g: RecordGraph) -> None:
+    """What the record is part of: a journal issue, a book, a series."""
     if record.journal:
-        _journal(record, r, t, ents, mint)
+        _journal(record, g)
     elif part := book_part(record):
-        book = URIRef(f"{r}#book")
-        add(SCHEMA.isPartOf, book)
-        t.append((book, RDF.type, SCHEMA.Book))
-        t.append((book, SCHEMA.name, Literal(part.book)))
-        add(SCHEMA.pagination, Literal(f"{part.first_page}-{part.last_page}"))
-        add(SCHEMA.pageStart, Literal(part.first_page))
-        add(SCHEMA.pageEnd, Literal(part.last_page))
+        book = g.node("book")
+        g.add(SCHEMA.isPartOf, book)
+        g.about(book, RDF.type, SCHEMA.Book)
+        g.about(book, SCHEMA.name, Literal(part.book))
+        g.add(SCHEMA.pagination, Literal(f"{part.first_page}-{part.last_page}"))
+        g.add(SCHEMA.pageStart, Literal(part.first_page))
+        g.add(SCHEMA.pageEnd, Literal(part.last_page))
     if record.series:
-        node = URIRef(f"{r}#series")
-        add(SCHEMA.isPartOf, node)
-        t.append((node, RDF.type, SCHEMA.CreativeWorkSeries))
-        t.append((node, SCHEMA.name, Literal(record.series)))
-    if record.date_published:
-        add(DCTERMS.issued, date_literal(record.date_published))
-        add(SCHEMA.datePublished, date_literal(record.date_published))
-    if record.pages:
-        add(SCHEMA.numberOfPages, Literal(record.pages))
-        add(DCTERMS.extent, Literal(f"{record.pages} page" + ("s" if record.pages != 1 else "")))
-    elif record.extent:  # "0 pages": NCJRS recorded no length; kept as printed, not as a count
-        add(DCTERMS.extent, Literal(record.extent))
-    if record.annotation:
-        add(DCTERMS.description, lit(record.annotation))
-        add(SCHEMA.description, lit(record.annotation))
-    if record.abstract:
-        add(DCTERMS.abstract, lit(record.abstract))
-        add(SCHEMA.abstract, lit(record.abstract))
-    add(KG.abstractSource, lit(record.abstract_source))
+        node = g.node("series")
+        g.add(SCHEMA.isPartOf, node)
+        g.about(node, RDF.type, SCHEMA.CreativeWorkSeries)
+        g.about(node, SCHEMA.name, Literal(record.series))
 
+
+def _dates_and_length(record: Record, g: RecordGraph) -> None:
+    if record.date_published:
+        g.add(DCTERMS.issued, date_literal(record.date_published))
+        g.add(SCHEMA.datePublished, date_literal(record.date_published))
+    if record.pages:
+        g.add(SCHEMA.numberOfPages, Literal(record.pages))
+        g.add(DCTERMS.extent, Literal(f"{record.pages} page" + ("s" if record.pages != 1 else "")))
+    elif record.extent:  # "0 pages": NCJRS recorded no length; kept as printed, not as a count
+        g.add(DCTERMS.extent, Literal(record.extent))
+
+
+def _texts(record: Record, g: RecordGraph) -> None:
+    """The annotation and the abstract (and who wrote the abstract)."""
+    if record.annotation:
+        g.add(DCTERMS.description, _lit(record.annotation))
+        g.add(SCHEMA.description, _lit(record.annotation))
+    if record.abstract:
+        g.add(DCTERMS.abstract, _lit(record.abstract))
+        g.add(SCHEMA.abstract, _lit(record.abstract))
+    g.add(KG.abstractSource, _lit(record.abstract_source))
+
+
+def _funding(record: Record, g: RecordGraph) -> None:
+    """Sponsoring agencies and grants; a grant's funder is the record's first sponsor."""
     sponsor_keys = []
     for agent in record.sponsors or ():
-        o = mint.iri("organization", agent.key)
         sponsor_keys.append(agent.key)
-        ents.append(EntityView("organization", agent.key, agent.name, agent=agent))
-        add(SCHEMA.sponsor, o)
+        g.add(
+            SCHEMA.sponsor, g.names(EntityView("organization", agent.key, agent.name, agent=agent))
+        )
     for number in record.grants or ():
-        g = mint.iri("grant", number)
-        ents.append(EntityView("grant", number, number, funders=tuple(sponsor_keys[:1])))
-        add(SCHEMA.funding, g)
+        view = EntityView("grant", number, number, funders=tuple(sponsor_keys[:1]))
+        g.add(SCHEMA.funding, g.names(view))
 
+
+def _classification(record: Record, g: RecordGraph) -> None:
+    """Publication formats, publication types and subjects."""
     for label in record.formats or ():
-        add(KG.publicationFormat, Literal(label))
+        g.add(KG.publicationFormat, Literal(label))
     for kind, labels, props in (
         ("publication-type", record.types, (DCTERMS.type, SCHEMA.genre)),
         ("subject", record.subjects, (DCTERMS.subject, SCHEMA.about)),
     ):
         for label in labels or ():
-            c = mint.iri(kind, slug(label))
-            ents.append(EntityView(kind, slug(label), label))
+            c = g.names(EntityView(kind, slug(label), label))
             for p in props:
-                add(p, c)
+                g.add(p, c)
 
+
+def _language_and_country(record: Record, g: RecordGraph) -> None:
+    """ISO 639-1 and EU country IRIs where the name is known, else the name as printed."""
     if record.language:
         code = LANGUAGES.get(record.language.strip().casefold())
         if code:
-            add(DCTERMS.language, ISO639_1[code])
-            add(SCHEMA.inLanguage, Literal(code))
+            g.add(DCTERMS.language, ISO639_1[code])
+            g.add(SCHEMA.inLanguage, Literal(code))
         else:
-            add(KG.languageName, Literal(record.language))
+            g.add(KG.languageName, Literal(record.language))
     if record.country:
         code = COUNTRIES.get(_country_key(record.country))
         if code:
-            add(SCHEMA.countryOfOrigin, EU_COUNTRY[code])
-            ents.append(EntityView("country", code, COUNTRY_NAMES[code]))
+            g.add(SCHEMA.countryOfOrigin, EU_COUNTRY[code])
+            g.entities.append(EntityView("country", code, COUNTRY_NAMES[code]))
         else:
-            add(KG.countryName, Literal(record.country))
+            g.add(KG.countryName, Literal(record.country))
 
+
+def _links(record: Record, g: RecordGraph) -> None:
+    """Downloads, the data sets it is based on, and related records."""
     for i, link in enumerate(record.links or (), start=1):
         if link.rel == "related":
             if link.url:
-                add(DCTERMS.relation, URIRef(link.url))
+                g.add(DCTERMS.relation, URIRef(link.url))
             continue
-        node = URIRef(f"{r}#{link.rel}-{i}")
-        add(SCHEMA.encoding if link.rel == "download" else SCHEMA.isBasedOn, node)
-        t.append((node, RDF.type, SCHEMA.MediaObject if link.rel == "download" else SCHEMA.Dataset))
-        t.append((node, SCHEMA.name, Literal(link.label)))
-        if link.rel == "download" and re.fullmatch(r"[A-Za-z0-9]{2,5}", link.label):
-            t.append((node, SCHEMA.encodingFormat, Literal(link.label.upper())))
+        download = link.rel == "download"
+        node = g.node(f"{link.rel}-{i}")
+        g.add(SCHEMA.encoding if download else SCHEMA.isBasedOn, node)
+        g.about(node, RDF.type, SCHEMA.MediaObject if download else SCHEMA.Dataset)
+        g.about(node, SCHEMA.name, Literal(link.label))
+        if download and re.fullmatch(r"[A-Za-z0-9]{2,5}", link.label):
+            g.about(node, SCHEMA.encodingFormat, Literal(link.label.upper()))
         if link.url:
-            t.append((node, SCHEMA.contentUrl, URIRef(link.url)))
+            g.about(node, SCHEMA.contentUrl, URIRef(link.url))
     for other in record.related_ncj or ():
-        add(DCTERMS.relation, mint.iri("record", other))
+        g.add(DCTERMS.relation, g.mint.iri("record", other))
 
-    # Provenance: where the record came from and when this version of it was converted.
+
+MAPPERS = (
+    _titles,
+    _agents,
+    _container,
+    _dates_and_length,
+    _texts,
+    _funding,
+    _classification,
+    _language_and_country,
+    _links,
+)
+
+
+def _provenance(record: Record, g: RecordGraph, modified: str | None) -> None:
+    """Where the record came from and when this version of it was converted."""
     if record.source_url:
-        add(SCHEMA.url, URIRef(record.source_url))
-        add(PROV.wasDerivedFrom, URIRef(record.source_url))
+        g.add(SCHEMA.url, URIRef(record.source_url))
+        g.add(PROV.wasDerivedFrom, URIRef(record.source_url))
     for source in source_files(record):
-        add(KG.sourceFile, Literal(source))
+        g.add(KG.sourceFile, Literal(source))
     if record.truncated:
-        add(KG.truncatedCapture, Literal(True))
+        g.add(KG.truncatedCapture, Literal(True))
     if modified:
         stamp = Literal(modified, datatype=XSD.dateTime)
-        add(DCTERMS.modified, stamp)
-        add(PROV.generatedAtTime, stamp)
-    add(KG.contentHash, Literal(record.content_hash()))
-    # The same triple twice (an author listed twice, say) would be a duplicate line in the
-    # N-Triples that the build loads and dumps; keep the first.
-    return ConvertedRecord(iri=str(r), triples=list(dict.fromkeys(t)), entities=ents)
+        g.add(DCTERMS.modified, stamp)
+        g.add(PROV.generatedAtTime, stamp)
+    g.add(KG.contentHash, Literal(record.content_hash()))
 
 
 def source_files(record: Record) -> list[str]:
@@ -302,41 +375,39 @@ def source_files(record: Record) -> list[str]:
     return sorted(set(files))
 
 
-def _journal(record: Record, r: URIRef, t: list[Triple], ents: list[EntityView], mint: Minter):
+def _journal(record: Record, g: RecordGraph) -> None:
+    """The periodical, and the volume and issue nodes between it and the record."""
     j = record.journal
     assert j is not None
-    p = mint.iri("periodical", slug(j.title))
-    ents.append(EntityView("periodical", slug(j.title), j.title))
-    t.append((r, DCTERMS.isPartOf, p))
+    p = g.names(EntityView("periodical", slug(j.title), j.title))
+    g.add(DCTERMS.isPartOf, p)
     parent = p
     if j.volume:
-        vol = URIRef(f"{r}#volume")
-        t += [
-            (vol, RDF.type, SCHEMA.PublicationVolume),
-            (vol, SCHEMA.volumeNumber, Literal(j.volume)),
-            (vol, SCHEMA.isPartOf, p),
-        ]
+        vol = g.node("volume")
+        g.about(vol, RDF.type, SCHEMA.PublicationVolume)
+        g.about(vol, SCHEMA.volumeNumber, Literal(j.volume))
+        g.about(vol, SCHEMA.isPartOf, p)
         parent = vol
     if j.issue or j.dated:
-        issue = URIRef(f"{r}#issue")
-        t.append((issue, RDF.type, SCHEMA.PublicationIssue))
+        issue = g.node("issue")
+        g.about(issue, RDF.type, SCHEMA.PublicationIssue)
         if j.issue:
-            t.append((issue, SCHEMA.issueNumber, Literal(j.issue)))
+            g.about(issue, SCHEMA.issueNumber, Literal(j.issue))
         if j.dated:
-            t.append((issue, KG.dated, Literal(j.dated)))
+            g.about(issue, KG.dated, Literal(j.dated))
             date = parse_dated(j.dated)
             if date:
-                t.append((issue, SCHEMA.datePublished, date_literal(date)))
-        t.append((issue, SCHEMA.isPartOf, parent))
+                g.about(issue, SCHEMA.datePublished, date_literal(date))
+        g.about(issue, SCHEMA.isPartOf, parent)
         parent = issue
-    t.append((r, SCHEMA.isPartOf, parent))
+    g.add(SCHEMA.isPartOf, parent)
     if j.pages:
-        t.append((r, SCHEMA.pagination, Literal(j.pages)))
+        g.add(SCHEMA.pagination, Literal(j.pages))
         m = re.fullmatch(r"\s*(\d+)\s*(?:-|to)\s*(\d+)\s*", j.pages)
         if m:
-            t.append((r, SCHEMA.pageStart, Literal(m.group(1))))
-            t.append((r, SCHEMA.pageEnd, Literal(m.group(2))))
-    t.append((r, DCTERMS.bibliographicCitation, Literal(citation_text(record))))
+            g.add(SCHEMA.pageStart, Literal(m.group(1)))
+            g.add(SCHEMA.pageEnd, Literal(m.group(2)))
+    g.add(DCTERMS.bibliographicCitation, Literal(citation_text(record)))
 
 
 def citation_text(record: Record) -> str:

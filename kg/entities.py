@@ -57,12 +57,12 @@ def describe_all(state: BuildState, *, base: str) -> Iterator[tuple[str, str, st
     variants: list[tuple] = []
     for kind, key, variant, n, first, view in state.mention_variants():
         if (kind, key) != current and variants:
-            yield (*current, _ntriples(variants, addresses, funders, current, base))
+            yield (*current, _ntriples(current, variants, addresses, funders, base))
             variants = []
         current = (kind, key)
         variants.append((variant, n, first, view))
     if variants:
-        yield (*current, _ntriples(variants, addresses, funders, current, base))
+        yield (*current, _ntriples(current, variants, addresses, funders, base))
 
 
 def describe_some(
@@ -77,7 +77,39 @@ def describe_some(
             continue
         addresses = _distinct(state, "address", where)
         funders = _distinct(state, "funders", where)
-        yield kind, key, _ntriples(variants, addresses, funders, (kind, key), base)
+        yield kind, key, _ntriples((kind, key), variants, addresses, funders, base)
+
+
+def describe_named(
+    records: Iterable[tuple[str, Iterable[EntityView]]],
+) -> Iterator[tuple[EntityView, set[tuple[str, ...]]]]:
+    """The entities some records name, described by `describe_entity` from those records'
+    mentions alone, aggregated as the build state aggregates all of them. A batch validates its
+    records with their entities described so: by the same rule that publishes them.
+
+    >>> from kg.record import Agent
+    >>> nij = Agent("National Institute of Justice", "organization", "NIJ")
+    >>> views = [EntityView("organization", "nij", "NIJ", agent=Agent("NIJ", "organization")),
+    ...          EntityView("organization", "nij", nij.name, agent=nij)]
+    >>> [(v.label, v.agent.acronym) for v, _ in describe_named([("1", views[:1]), ("2", views[1:]),
+    ...                                                        ("3", views[1:])])]
+    [('National Institute of Justice', 'NIJ')]
+    """
+    rows: dict[Entity, list[tuple]] = {}
+    for record, views in records:
+        for view in views:
+            rows.setdefault((view.kind, view.key), []).append(mention_row(view, record))
+    for entity, mentions in sorted(rows.items()):
+        by_variant: dict[str, list[tuple]] = {}
+        for row in mentions:
+            by_variant.setdefault(row[3], []).append(row)
+        variants = []
+        for variant, group in by_variant.items():
+            first = min(group, key=lambda row: row[2])  # the view of the first record, as in SQL
+            variants.append((variant, len(group), first[2], first[4]))
+        addresses = {entity: [json.loads(r[5]) for r in mentions if r[5]]}
+        funders = {entity: [json.loads(r[6]) for r in mentions if r[6]]}
+        yield describe_entity(entity, variants, addresses, funders)
 
 
 def _distinct(state: BuildState, column: str, entity: Entity | None = None) -> dict[Entity, list]:
@@ -89,14 +121,25 @@ def _distinct(state: BuildState, column: str, entity: Entity | None = None) -> d
 
 
 def _ntriples(
+    entity: Entity,
     variants: list[tuple[str, int, str, str]],
     addresses: dict[Entity, list],
     funders: dict[Entity, list],
-    entity: Entity,
     base: str,
 ) -> str:
-    """The description from (variant, count, first record, a view) rows: the name most records
-    use (ties: the smallest variant), the view of the first record naming it for the rest."""
+    view, lines = describe_entity(entity, variants, addresses, funders)
+    return "".join(to_ntriples(entity_triples(view, base=base, addresses=lines)))
+
+
+def describe_entity(
+    entity: Entity,
+    variants: list[tuple[str, int, str, str]],
+    addresses: dict[Entity, list],
+    funders: dict[Entity, list],
+) -> tuple[EntityView, set[tuple[str, ...]]]:
+    """The one description of an entity, from (variant, count, first record, a view) rows: the
+    name most records use (ties: the smallest variant), the acronym most records give, every
+    funder and every address seen, the view of the first record naming it for the rest."""
     counts = Counter({variant: n for variant, n, _, _ in variants})
     best = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
     label = json.loads(best)["label"]
@@ -119,5 +162,4 @@ def _ntriples(
             agent=Agent(label, view.agent.kind, acronym, view.agent.address),
             funders=view.funders,
         )
-    lines = {tuple(a) for a in addresses.get(entity, [])}
-    return "".join(to_ntriples(entity_triples(view, base=base, addresses=lines)))
+    return view, {tuple(a) for a in addresses.get(entity, [])}

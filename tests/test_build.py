@@ -368,3 +368,45 @@ def test_a_title_from_the_page_is_not_flagged_one_from_the_url_is(tmp_path):
     [asked] = g.subjects(DCTERMS.title, Literal("Accidental or Incendiary?"))
     assert (asked, KG.titleFromUrl, None) not in g
     assert g.value(rec("100895"), KG.titleFromUrl) == Literal(True)
+
+
+def test_a_batch_validates_its_entities_described_by_the_published_rule(tmp_path):
+    """One rule (kg.entities.describe_entity) describes an entity for SHACL and for the graph:
+    the name most records use. Record 1 (first by key) spells the sponsor in capitals, records
+    2 and 3 do not; a deployment's shape refuses the capitals. Validated together, no record is
+    rejected (the batch once took the first record's spelling and rejected record 1)."""
+    from kg.build.convert import validate_or_split
+    from kg.convert import convert_record
+    from kg.readers import read_path
+    from kg.resources import SHAPES, shipped
+    from kg.validate import load_shapes
+
+    shapes = tmp_path / "shapes"
+    shutil.copytree(shipped(SHAPES), shapes)
+    (shapes / "no-capitals.ttl").write_text(
+        """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <http://schema.org/> .
+<urn:example:NoCapitals> a sh:NodeShape ; sh:targetClass schema:Organization ;
+    sh:not [ sh:property [ sh:path schema:name ;
+                           sh:hasValue "NATIONAL INSTITUTE OF JUSTICE" ] ] .
+""",
+        encoding="utf-8",
+    )
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = [
+        {"ncj": "1", "title": "First", "sponsors": ["NATIONAL INSTITUTE OF JUSTICE"]},
+        {"ncj": "2", "title": "Second", "sponsors": ["National Institute of Justice"]},
+        {"ncj": "3", "title": "Third", "sponsors": ["National Institute of Justice"]},
+    ]
+    (folder / "r.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    records = list(read_path(folder / "r.jsonl"))
+    converted = [convert_record(r, base=BASE) for r in records]
+    report = validate_or_split(converted, shapes=load_shapes(shapes), base=BASE)
+    violations = [
+        f for rec in converted for f in report.for_record(rec.iri) if f.severity == "violation"
+    ]
+    assert not violations, violations
+    # a batch of record 1 alone has only its own spelling, and the shape refuses it
+    alone = validate_or_split(converted[:1], shapes=load_shapes(shapes), base=BASE)
+    assert any(f.severity == "violation" for f in alone.for_record(converted[0].iri))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import NamedTuple
 from kg.build.state import BuildState, Difference, RecordRow, pack
 from kg.build.workers import bounded_imap, progress, window
 from kg.convert import EntityView, Minter, convert_record, entity_triples, source_files, to_ntriples
-from kg.entities import mention_row
+from kg.entities import describe_named, mention_row
 from kg.namespaces import SCHEMA
 from kg.record import Record
 from kg.settings import Settings
@@ -130,17 +129,11 @@ def validate_or_split(converted: list, *, shapes, base: str) -> ValidationReport
     record it fails on is rejected."""
 
     def entity_graph(records) -> list:
-        views: dict[tuple[str, str], EntityView] = {}
-        addresses: dict[tuple[str, str], set] = defaultdict(set)
-        for rec in records:
-            for view in rec.entities:
-                views.setdefault((view.kind, view.key), view)
-                if view.agent and view.agent.address:
-                    addresses[(view.kind, view.key)].add(view.agent.address)
-        triples = []
-        for k, view in views.items():
-            triples += entity_triples(view, base=base, addresses=addresses.get(k, ()))
-        return triples
+        # Record IRIs sort as their keys do (one prefix), so "the first record" is the same one.
+        named = describe_named((rec.iri, rec.entities) for rec in records)
+        return [
+            t for view, lines in named for t in entity_triples(view, base=base, addresses=lines)
+        ]
 
     try:
         return validate_batch(converted, entity_graph(converted), shapes=shapes, base=base)

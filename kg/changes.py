@@ -27,6 +27,7 @@ from kg.build.state import (  # noqa: F401 - the statuses are read from here too
     REJECTED,
     StateReader,
 )
+from kg.errors import StoreError
 from kg.store import BuildDir
 
 
@@ -61,6 +62,11 @@ class ChangeLog:
 
     def __init__(self, build: BuildDir) -> None:
         self.build = build
+        if not Path(build.state_path).exists():  # a store served without a build folder
+            raise StoreError(
+                "no change log: record datestamps and OAI-PMH need a graph built by `kg build`",
+                file=str(build.state_path),
+            )
         self._state = StateReader(Path(build.state_path))
 
     def __enter__(self) -> ChangeLog:

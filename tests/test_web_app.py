@@ -154,3 +154,11 @@ def test_a_manifest_passed_in_is_the_one_served(tmp_path):
     manifest = {"build": "given", "base": BASE, "triples": 3, "records": 1, "dumps": []}
     app = create_app(settings_for(tmp_path), EmbeddedStore(store=tiny_graph()), manifest=manifest)
     assert app.test_client().get("/health").json["build"] == "given"
+
+
+def test_oai_without_a_change_log_is_unavailable_not_an_error(client):
+    """A store handed in has no build state: OAI-PMH cannot date its records, and says so."""
+    resp = client.get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc")
+    assert resp.status_code == 503, resp.data[:300]
+    assert "change log" in resp.get_json()["error"]
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"

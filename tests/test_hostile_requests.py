@@ -24,7 +24,7 @@ from lxml import etree, html
 
 from kg.web import create_app, dataset
 from kg.web.security import CSP, MAX_BODY_BYTES, MAX_URL_BYTES
-from kg.web.sparql import MAX_DEPTH, MAX_TERMS
+from kg.web.sparql.check import MAX_DEPTH, MAX_TERMS
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "999001"  # tests/data/web/ncj-999001-hostile.txt: markup in every field

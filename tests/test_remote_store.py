@@ -24,7 +24,7 @@ from kg.errors import QueryError
 from kg.remote import load_into_remote
 from kg.settings import Settings
 from kg.store import Dataset, RemoteStore
-from kg.web.sparql import example_queries
+from kg.web.sparql.page import example_queries
 from tests.test_sparql import (  # noqa: F401 - session fixtures shared with the protocol tests
     BASE,
     Built,

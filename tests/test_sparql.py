@@ -43,7 +43,8 @@ from waitress.server import create_server
 from kg.build import build
 from kg.settings import Settings
 from kg.web import create_app
-from kg.web.sparql import example_queries, scan_query
+from kg.web.sparql.check import scan_query
+from kg.web.sparql.page import example_queries
 
 pytestmark = pytest.mark.live
 

@@ -7,14 +7,14 @@ the time and size limits (`Settings.query_timeout`, `Settings.result_limit`). Th
 are sent as the store made them: no row is turned into Python objects here.
 
 A browser (one that asks for `text/html` above the result formats) gets the query page instead,
-with the query in its editor and the answer as a table: the one case where rows are read here.
-Relative IRIs in a query resolve against the endpoint's address, `{base}sparql`.
+with the query in its editor and the answer as a table: the one case where rows are read
+(`page`). Relative IRIs in a query resolve against the endpoint's address, `{base}sparql`.
+What this endpoint refuses to run, and why, is in `check`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kg.errors import QueryError, StoreError
+from kg.errors import QueryError
 from kg.formats import (
     FORM_MEDIA_TYPE,
     HTML,
@@ -36,166 +36,23 @@ from kg.formats import (
     Format,
 )
 from kg.namespaces import PREFIXES, SD, VOID, W3C_FORMATS
-from kg.resources import QUERIES, shipped
-from kg.store import Dataset, malformed_query
+from kg.store import Dataset
 from kg.web.negotiation import content_type, negotiate, not_acceptable
-from kg.web.pages import curie
-from kg.web.responses import doc_path, graph_base
+from kg.web.responses import graph_base
+from kg.web.sparql.check import READ_ONLY, check_query
+from kg.web.sparql.page import PAGE_ROWS, PageAnswer, example_queries, examples_json, read_answer
+
+# The blueprint's pages and assets are the web layer's own (kg/web/templates, kg/web/static).
+WEB = Path(__file__).resolve().parent.parent
 
 bp = Blueprint(
     "sparql",
     __name__,
-    template_folder="templates",
-    static_folder="static",
+    template_folder=str(WEB / "templates"),
+    static_folder=str(WEB / "static"),
     static_url_path="/sparql-static",
 )
-
-QUERIES_DIR = shipped(QUERIES)
-
-# The parser's limits (see check_query): nesting depth, and terms and operators in a query.
-MAX_DEPTH = 32
-MAX_TERMS = 4000
-UPDATE_KEYWORDS = frozenset("INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH USING".split())
-READ_ONLY = "this endpoint is read-only"
-
-# -- reading the query safely --------------------------------------------------------------------
-
-# SPARQL 1.1 Query 19.2: \u and \U escapes are replaced before the query is parsed, anywhere in
-# it, so `\u0053ERVICE` is the keyword SERVICE. Undo them first, as the parser does.
-_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-
-# The lexical tokens that can hide a word (SPARQL 1.1 Query 19.8): comments, strings (long ones
-# first), IRIs, variables, prefixed names and blank node labels, language tags. What is left
-# outside them are keywords and punctuation.
-_TOKENS = re.compile(
-    r"""
-      (?P<comment>\#[^\n\r]*)
-    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\" | '''(?:[^'\\]|\\.|'(?!''))*'''
-                | "(?:[^"\\\n\r]|\\.)*" | '(?:[^'\\\n\r]|\\.)*')
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
-    | (?P<pname>(?:[^\W\d][\w.-]*)?:[\w.:%\\-]*|_:[\w.-]+)
-    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-    | (?P<word>[A-Za-z_]\w*)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class QueryScan:
-    """What a query's keywords say about it, read without trusting comments or strings."""
-
-    keywords: tuple[str, ...]
-    depth: int = 0  # deepest nesting of { ( [ and runs of !
-    terms: int = 0  # tokens and operators: the length of the query as the parser sees it
-
-    @property
-    def update(self) -> str | None:
-        """The first SPARQL Update keyword, if the text is (or holds) an update."""
-        return next((k for k in self.keywords if k in UPDATE_KEYWORDS), None)
-
-    @property
-    def service(self) -> bool:
-        return "SERVICE" in self.keywords
-
-
-def scan_query(text: str) -> QueryScan:
-    """The keywords of a query, outside comments, strings, IRIs and names.
-
-    >>> scan_query('# SERVICE <x>\\nSELECT ?service { ?s ex:SERVICE "LOAD" }').keywords
-    ('SELECT',)
-    >>> scan_query('SELECT * { \\\\u0053ERVICE <http://x/> { ?s ?p ?o } }').service
-    True
-    """
-    text = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-    words = []
-    nesting = _Nesting()
-    pos = 0
-    for match in _TOKENS.finditer(text):
-        nesting.feed(text[pos : match.start()])
-        pos = match.end()
-        if match.lastgroup == "comment":
-            continue
-        nesting.term()
-        if match.lastgroup == "word":
-            words.append(match.group().upper())
-    nesting.feed(text[pos:])
-    return QueryScan(tuple(words), depth=nesting.deepest, terms=nesting.terms)
-
-
-class _Nesting:
-    """Brackets and operators between the tokens: how deep and how long the parse would go."""
-
-    OPEN, CLOSE = "{([", "})]"
-    # What lies between the tokens: numbers, two-character operators, single characters.
-    PIECES = re.compile(r"[0-9][0-9.eE]*|&&|\|\||[<>!]=|\^\^|\S")
-
-    def __init__(self) -> None:
-        self.depth = self.deepest = self.terms = self.negations = 0
-
-    def term(self) -> None:
-        self.terms += 1
-        self.negations = 0
-
-    def feed(self, gap: str) -> None:
-        for piece in self.PIECES.findall(gap):
-            if piece == "!":  # `!!!x` nests like brackets in the parser
-                self.negations += 1
-                self.terms += 1
-                self.deepest = max(self.deepest, self.depth + self.negations)
-                continue
-            self.term()
-            if piece in self.OPEN:
-                self.depth += 1
-                self.deepest = max(self.deepest, self.depth)
-            elif piece in self.CLOSE:
-                self.depth = max(0, self.depth - 1)
-
-
-def check_query(text: str, *, base_iri: str | None = None) -> str:
-    """Refuse what this endpoint does not run; parse the rest: its form (select, ask, graph).
-
-    Raises QueryError with the reason (line, column and the line marked for a malformed query).
-    `base_iri` resolves relative IRIs, as the store will when it runs the query.
-    """
-    if not text.strip():
-        raise QueryError("empty query: send a SPARQL query in the `query` parameter")
-    scan = scan_query(text)
-    # Oxigraph's parser recurses: past a few thousand levels (braces, `!`, long operator
-    # chains) it overflows the stack and takes the server down, and nested blank nodes or
-    # collections take time exponential in their depth (100 levels: a second; 200: twelve).
-    # Both are refused before the parser sees them; real queries are far inside these limits.
-    if scan.depth > MAX_DEPTH:
-        raise QueryError(
-            f"query refused: it nests {scan.depth} levels deep (brackets, braces, `!`); "
-            f"this endpoint parses at most {MAX_DEPTH}"
-        )
-    if scan.terms > MAX_TERMS:
-        raise QueryError(
-            f"query refused: it has {scan.terms} terms and operators; this endpoint parses at "
-            f"most {MAX_TERMS} (split a long VALUES list into several queries)"
-        )
-    if scan.update:
-        raise QueryError(f"SPARQL Update ({scan.update}) is refused: {READ_ONLY}")
-    if scan.service:
-        raise QueryError(
-            "SERVICE (federated query) is turned off on this endpoint: it would let "
-            "anyone make the server fetch any URL"
-        )
-    try:
-        # Parsed against an empty in-memory store: evaluation is lazy, and there is no data to
-        # evaluate against for ASK, so this costs only the parse.
-        parsed = ox.Store().query(text, base_iri=base_iri)
-    except SyntaxError as exc:
-        raise malformed_query(str(exc), text) from exc
-    except OSError as exc:
-        raise QueryError(f"query refused: {exc}") from exc
-    if isinstance(parsed, ox.QueryTriples):
-        return "graph"
-    if isinstance(parsed, ox.QueryBoolean):
-        return "ask"
-    return "select"
+bp.add_app_template_filter(examples_json, "examples_json")
 
 
 # -- the protocol ----------------------------------------------------------------------------
@@ -357,74 +214,7 @@ def _wants_page() -> bool:
         return False
 
 
-# -- the query page: the answer as a table -------------------------------------------------------
-
-PAGE_ROWS = 1000  # rows (or triples) shown on the page; the download has them all
-_XSD_STRING = PREFIXES["xsd"] + "string"
-_LANG_STRING = PREFIXES["rdf"] + "langString"
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One term of an answer as the page shows it."""
-
-    text: str
-    kind: str  # uri | literal | bnode | triple
-    href: str | None = None
-    note: str | None = None  # a literal's language or datatype
-
-
-@dataclass(frozen=True)
-class PageAnswer:
-    """An answer read for the page: a table (SELECT; subject, predicate, object for a graph) or
-    a boolean (ASK), how many rows the whole answer holds, and how long the store took."""
-
-    columns: tuple[str, ...]
-    rows: list[list[Cell | None]]
-    total: int
-    graph: bool
-    boolean: bool | None
-    ms: int
-
-
-def _uri_cell(iri: str) -> Cell:
-    # Only http(s) IRIs become links: a `javascript:` IRI in the data must stay text.
-    href = doc_path(iri) if iri.startswith(("http://", "https://")) else None
-    return Cell(iri, "uri", href)
-
-
-def _literal_cell(value: str, language: str | None, datatype: str | None) -> Cell:
-    if language:
-        note = f"@{language}"
-    elif datatype and datatype not in (_XSD_STRING, _LANG_STRING):
-        note = curie(datatype)
-    else:
-        note = None
-    return Cell(value, "literal", None, note)
-
-
-def _json_cell(term: dict | None) -> Cell | None:
-    """A term of SPARQL 1.1 Query Results JSON (section 3.2.2) as a cell."""
-    if term is None:
-        return None
-    kind, value = term.get("type"), term.get("value")
-    if kind == "uri":
-        return _uri_cell(value)
-    if kind == "bnode":
-        return Cell(f"_:{value}", "bnode")
-    if kind in ("literal", "typed-literal"):
-        return _literal_cell(value, term.get("xml:lang"), term.get("datatype"))
-    return Cell(json.dumps(value), "triple")  # an RDF-star triple term
-
-
-def _term_cell(term) -> Cell:
-    if isinstance(term, ox.NamedNode):
-        return _uri_cell(term.value)
-    if isinstance(term, ox.BlankNode):
-        return Cell(f"_:{term.value}", "bnode")
-    if isinstance(term, ox.Literal):
-        return _literal_cell(term.value, term.language, term.datatype.value)
-    return Cell(str(term), "triple")
+# -- the query page ----------------------------------------------------------------------------
 
 
 def page_answer(query: str, *, form: str, dataset: Dataset) -> PageAnswer:
@@ -433,26 +223,7 @@ def page_answer(query: str, *, form: str, dataset: Dataset) -> PageAnswer:
     media = (NTRIPLES if form == "graph" else RESULTS_JSON).media_type
     answer = _run(query, media_type=media, dataset=dataset)
     ms = round((time.monotonic() - started) * 1000)
-    try:
-        if form == "graph":
-            triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
-        else:
-            data = json.loads(answer.body)
-    except (SyntaxError, ValueError) as exc:  # a remote store that answered something else
-        raise StoreError(f"the store's answer is not {media}: {exc}") from exc
-    if form == "graph":
-        triples.sort(key=lambda t: (str(t.subject), str(t.predicate)))  # a subject's together
-        rows = [
-            [_term_cell(t.subject), _term_cell(t.predicate), _term_cell(t.object)]
-            for t in triples[:PAGE_ROWS]
-        ]
-        return PageAnswer(("subject", "predicate", "object"), rows, len(triples), True, None, ms)
-    if "boolean" in data:
-        return PageAnswer((), [], 1, False, bool(data["boolean"]), ms)
-    columns = tuple(data["head"]["vars"])
-    bindings = data["results"]["bindings"]
-    rows = [[_json_cell(b.get(v)) for v in columns] for b in bindings[:PAGE_ROWS]]
-    return PageAnswer(columns, rows, len(bindings), False, None, ms)
+    return read_answer(answer.body, graph=form == "graph", ms=ms)
 
 
 def _query_page(
@@ -555,35 +326,6 @@ def service_description(endpoint: str) -> list[ox.Triple]:
             )
         )
     return t
-
-
-@dataclass(frozen=True)
-class ExampleQuery:
-    """One file of queries/: its name, what it answers (its leading comment) and its text."""
-
-    name: str
-    title: str
-    text: str
-
-
-def example_queries(folder: Path = QUERIES_DIR) -> list[ExampleQuery]:
-    out = []
-    for path in sorted(folder.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        comment = []
-        for line in text.splitlines():
-            if not line.startswith("#"):
-                break
-            comment.append(line.lstrip("#").strip())
-        out.append(ExampleQuery(path.stem, " ".join(comment) or path.stem, text))
-    return out
-
-
-@bp.app_template_filter("examples_json")
-def _examples_json(examples: list[ExampleQuery]) -> str:
-    # Inside <script type="application/json">: "</" must not close the element.
-    data = [{"name": e.name, "title": e.title, "text": e.text} for e in examples]
-    return json.dumps(data).replace("</", "<\\/")
 
 
 # -- Vary and errors (CORS is on every answer of the app: kg.web.responses.cors_headers) ---------

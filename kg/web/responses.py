@@ -23,6 +23,13 @@ from kg.web import dataset
 from kg.web.jsonld import compact, load_context
 from kg.web.negotiation import ENTITY_FORMATS, RECORD_FORMATS, content_type
 
+# How long a client or cache may reuse a document without asking again: a new build is seen
+# within five minutes, and a revalidation after that is a cheap 304.
+MAX_AGE_SECONDS = 300
+ETAG_HEX_DIGITS = 20  # 80 bits of the validator's SHA-256: no two versions of a document share it
+ASSET_HEX_DIGITS = 10  # a static file's version in its URL: enough to tell its edits apart
+PREFLIGHT_MAX_AGE_SECONDS = 86400  # browsers may keep a CORS preflight's answer for a day
+
 # Answers worth compressing: every textual type (SPARQL results included), and SVG.
 COMPRESSIBLE = (*TEXTUAL, "image/svg+xml")
 
@@ -120,7 +127,7 @@ def finish(
 
     ETag is weak (RFC 9110 8.8.1): the gzip and identity codings of one document share it.
     """
-    tag = hashlib.sha256(f"{validator}|{__version__}".encode()).hexdigest()[:20]
+    tag = hashlib.sha256(f"{validator}|{__version__}".encode()).hexdigest()[:ETAG_HEX_DIGITS]
     resp.set_etag(tag, weak=True)
     when = http_date(modified or graph().manifest.get("created"))
     if when:
@@ -130,7 +137,7 @@ def finish(
     if links:
         resp.headers["Link"] = ", ".join(links)
     resp.cache_control.public = True
-    resp.cache_control.max_age = 300
+    resp.cache_control.max_age = MAX_AGE_SECONDS
     return resp.make_conditional(request)
 
 
@@ -165,7 +172,7 @@ def cors_headers(resp: Response) -> Response:
             "Allow", "GET, HEAD, OPTIONS"
         )
         resp.headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
-        resp.headers["Access-Control-Max-Age"] = "86400"
+        resp.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_SECONDS)
     return resp
 
 
@@ -243,7 +250,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 @lru_cache(maxsize=32)
 def _asset_version(name: str, mtime: float) -> str:
-    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:ASSET_HEX_DIGITS]
 
 
 def asset(name: str) -> str:

@@ -35,6 +35,23 @@ class Family(Enum):
 
 
 @dataclass(frozen=True)
+class RowMarks:
+    """How to count the rows of an answer in a format as its bytes arrive (kg.store.querypool).
+
+    `bound` is a byte string every row holds at least once, counted at C speed: an upper bound
+    on the rows. `exact` is a regular expression with one match per row, used near the limit.
+    Line formats have no `exact` (a row is a line); `header_lines` are lines that are no row.
+    """
+
+    bound: bytes = b"\n"
+    exact: bytes | None = None
+    header_lines: int = 0
+
+
+LINES = RowMarks()
+
+
+@dataclass(frozen=True)
 class Format:
     """One format: its name, media type, extension and family, and what clients call it.
 
@@ -54,6 +71,7 @@ class Format:
     aliases: tuple[str, ...] = ()
     sparql_aliases: tuple[str, ...] = ()
     sparql_words: tuple[str, ...] = ()
+    rows: RowMarks = LINES
 
     @property
     def media_types(self) -> tuple[str, ...]:
@@ -156,6 +174,15 @@ RDFXML = Format(
     sparql_words=("rdfxml", "rdf", "xml", "rdf+xml"),
 )
 
+# Rows (RowMarks): where one answer row starts, for counting rows in serialised bytes without
+# parsing them. SPARQL JSON: the first binding object after `"bindings":[`, then every `},{`
+# followed by a variable name or an empty binding (inside a literal a `"` is always escaped, so a
+# string cannot fake `},{"name":`; a literal holding `},{}` can count one row too many). XML: each
+# `<result>` element (`<` is escaped in text). TSV escapes newlines in literals (SPARQL 1.1
+# Query Results CSV and TSV Formats, section 3), so its lines are exact; CSV quotes them, so a
+# literal with a line break can count a row too many. N-Triples is one triple a line; the other
+# graph syntaxes are counted by lines, which is close for Turtle and RDF/XML as stores write them.
+
 # SPARQL 1.1 Query Results, in the order a client that accepts anything gets them.
 RESULTS_JSON = Format(
     "sparql-results-json",
@@ -165,6 +192,7 @@ RESULTS_JSON = Format(
     w3c="SPARQL_Results_JSON",
     sparql_aliases=("application/json",),
     sparql_words=("json", "srj"),
+    rows=RowMarks(b"{", rb'"bindings"\s*:\s*\[\s*\{|\}\s*,\s*\{\s*(?:\}|"[^"\\]*"\s*:)'),
 )
 RESULTS_XML = Format(
     "sparql-results-xml",
@@ -174,9 +202,16 @@ RESULTS_XML = Format(
     w3c="SPARQL_Results_XML",
     sparql_aliases=("application/xml", "text/xml"),
     sparql_words=("xml", "srx"),
+    rows=RowMarks(b"<result", rb"<result[\s>]"),
 )
 RESULTS_CSV = Format(
-    "csv", "text/csv", "csv", Family.RESULTS, w3c="SPARQL_Results_CSV", sparql_words=("csv",)
+    "csv",
+    "text/csv",
+    "csv",
+    Family.RESULTS,
+    w3c="SPARQL_Results_CSV",
+    sparql_words=("csv",),
+    rows=RowMarks(header_lines=1),
 )
 RESULTS_TSV = Format(
     "tsv",
@@ -185,6 +220,7 @@ RESULTS_TSV = Format(
     Family.RESULTS,
     w3c="SPARQL_Results_TSV",
     sparql_words=("tsv",),
+    rows=RowMarks(header_lines=1),
 )
 
 # A record for reference managers.

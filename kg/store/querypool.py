@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
+from kg.formats import LINES, Format
 from kg.store.protocol import QueryJob, RawAnswer, malformed_query, timeout_error, too_large_error
 
 # The folder that holds the `kg` package: a worker imports this same copy of kg, whether it runs
@@ -37,29 +38,6 @@ _REAP_WAIT = 5
 _MIN_WORKERS, _MAX_WORKERS = 2, 4
 
 
-# Where one answer row starts, per media type, for counting rows in serialised bytes without
-# parsing them. SPARQL JSON: the first binding object after `"bindings":[`, then every `},{`
-# followed by a variable name or an empty binding (inside a literal a `"` is always escaped, so a
-# string cannot fake `},{"name":`; a literal holding `},{}` can count one row too many). XML: each
-# `<result>` element (`<` is escaped in text). TSV escapes newlines in literals (SPARQL 1.1
-# Query Results CSV and TSV Formats, section 3), so its lines are exact; CSV quotes them, so a
-# literal with a line break can count a row too many. N-Triples is one triple a line; the other
-# graph syntaxes are counted by lines, which is close for Turtle and RDF/XML as stores write them.
-_ROW_MARKS = {
-    "application/sparql-results+json": re.compile(
-        rb'"bindings"\s*:\s*\[\s*\{|\}\s*,\s*\{\s*(?:\}|"[^"\\]*"\s*:)'
-    ),
-    "application/sparql-results+xml": re.compile(rb"<result[\s>]"),
-}
-# A byte every row holds at least once, counted at C speed: an upper bound on the rows, so the
-# exact count (a regular expression, one Python object per match) is only needed near the limit.
-_BOUND_MARKS = {
-    "application/sparql-results+json": b"{",
-    "application/sparql-results+xml": b"<result",
-}
-_HEADER_LINE = ("text/csv", "text/tab-separated-values")
-
-
 class RowCounter:
     """Counts the rows of an answer as its bytes arrive, chunk by chunk, against a limit.
 
@@ -72,9 +50,11 @@ class RowCounter:
 
     def __init__(self, media_type: str, limit: int) -> None:
         self.limit = limit
-        self.pattern = _ROW_MARKS.get(media_type)
-        self.bound_mark = _BOUND_MARKS.get(media_type, b"\n")
-        self.header = 1 if media_type in _HEADER_LINE else 0
+        fmt = Format.from_media_type(media_type)
+        marks = fmt.rows if fmt else LINES
+        self.pattern = re.compile(marks.exact) if marks.exact else None
+        self.bound_mark = marks.bound
+        self.header = marks.header_lines
         self.bound = 0
         self.exact: int | None = None if self.pattern is not None else 0
         self._chunks: list[bytes] = []

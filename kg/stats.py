@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
+from kg.convert import SCHEMES
+from kg.iri import entity_iri
 from kg.namespaces import DCTERMS, RDFS, SCHEMA, SKOS
 
 STATS_FILE = "stats.json"
@@ -23,15 +25,16 @@ KIND_PATTERNS: dict[str, str] = {
     "organization": f"?s a <{SCHEMA.Organization}> ; <{RDFS.label}> ?label .",
     "periodical": f"?s a <{SCHEMA.Periodical}> ; <{RDFS.label}> ?label .",
     "grant": f"?s a <{SCHEMA.Grant}> ; <{RDFS.label}> ?label .",
-    "subject": "?s <{skos}inScheme> <{base}id/scheme/subjects> ; <{skos}prefLabel> ?label .",
-    "publication-type": (
-        "?s <{skos}inScheme> <{base}id/scheme/publication-types> ; <{skos}prefLabel> ?label ."
-    ),
+    "subject": "?s <{skos}inScheme> <{scheme}> ; <{skos}prefLabel> ?label .",
+    "publication-type": "?s <{skos}inScheme> <{scheme}> ; <{skos}prefLabel> ?label .",
 }
 
 
 def kind_pattern(kind: str, base: str) -> str:
-    return KIND_PATTERNS[kind].replace("{skos}", str(SKOS)).replace("{base}", base)
+    pattern = KIND_PATTERNS[kind].replace("{skos}", str(SKOS))
+    if kind in SCHEMES:  # concepts are found by their scheme's IRI
+        pattern = pattern.replace("{scheme}", entity_iri(base, "scheme", SCHEMES[kind][0]))
+    return pattern
 
 
 @dataclass(frozen=True)

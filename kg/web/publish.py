@@ -24,6 +24,7 @@ from kg.web import dataset
 from kg.web.negotiation import content_type, negotiate
 from kg.web.pages import triples_table, validation_summary
 from kg.web.responses import (
+    MAX_AGE_SECONDS,
     doc_path,
     doc_url,
     finish,
@@ -184,7 +185,7 @@ def report_file(name: str):
         mimetype=media,
         conditional=True,
         last_modified=http_date(graph().manifest.get("created")),
-        max_age=300,
+        max_age=MAX_AGE_SECONDS,
     )
     resp.headers["Content-Type"] = content_type(media)
     return resp

@@ -281,3 +281,36 @@ def test_only_kg_formats_holds_a_format_table(path):
 
 def test_the_format_table_check_sees_the_table_itself():
     assert format_table_breaches(FORMATS_MODULE.read_text(encoding="utf-8"))
+
+
+def lines_of_code(source: str) -> int:
+    """Lines that are code: not blank, not comments, not docstrings."""
+    tree = ast.parse(source)
+    docstrings: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(
+                getattr(first, "value", None), ast.Constant
+            ):
+                if isinstance(first.value.value, str):
+                    docstrings.update(range(first.lineno, first.end_lineno + 1))
+    return sum(
+        1
+        for number, line in enumerate(source.splitlines(), start=1)
+        if line.strip() and not line.strip().startswith("#") and number not in docstrings
+    )
+
+
+def test_lines_of_code_counts_code_only():
+    source = (
+        '"""Doc\n\nstring."""\n\n# a comment\nx = 1\n\n\ndef f():\n    """Doc."""\n    return x\n'
+    )
+    assert lines_of_code(source) == 3
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_no_module_over_600_lines_of_code(path):
+    assert lines_of_code(path.read_text(encoding="utf-8")) <= 600, path.name

@@ -54,6 +54,11 @@ class BuildDir:
         return self.path / "reports"
 
     @property
+    def search_path(self) -> Path:
+        """The full-text search index (kg.search), written by the build's index stage."""
+        return self.path / "search"
+
+    @property
     def state_path(self) -> Path:
         return self.path / "state.sqlite"
 

@@ -9,6 +9,9 @@ SCHEMA = Namespace("http://schema.org/")
 # The project's own terms, where Dublin Core and schema.org have none. A fixed namespace (not under
 # the deployment's base URI) so that queries and the ontology stay the same on every deployment.
 KG = Namespace("https://w3id.org/ncjrs-kg/vocab#")
+# Query extensions, never in the graph: text search inside SPARQL (kgx:search, kgx:query), answered
+# by the build's search index (kg/store/textsearch.py, docs/sparql.md "Text search").
+KGX = Namespace("https://w3id.org/ncjrs-kg/search#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 # The W3C's registry of format IRIs (for sd:resultFormat).
@@ -38,6 +41,7 @@ __all__ = [
     "EU_COUNTRY",
     "ISO639_1",
     "KG",
+    "KGX",
     "OWL",
     "PREFIXES",
     "PROV",

@@ -5,6 +5,7 @@
     embedded.py   EmbeddedStore over a build's Oxigraph store (or a pyoxigraph Store given)
     querypool.py  the worker processes that answer SPARQL protocol queries, cut at a deadline
     remote.py     RemoteStore over a SPARQL 1.1 endpoint; open_graph_store picks one of the two
+    textsearch.py kgx: text search patterns in a query, answered by the search index as VALUES
 
 Import from here (`from kg.store import EmbeddedStore`): the modules are how it is arranged.
 """

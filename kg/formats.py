@@ -255,13 +255,17 @@ CITATION_FORMATS: tuple[Format, ...] = Format.of_family(Family.CITATION)
 # The dumps written at build time.
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD, NTRIPLES)
 
+# The OpenSearch 1.1 description of /search (opensearch.org, "OpenSearch description document").
+OPENSEARCH_MEDIA_TYPE = "application/opensearchdescription+xml"
+
 # The media types sent with `; charset=utf-8` (every one of ours is UTF-8) and worth gzipping:
-# every text/ type, every format of the table, and XML (the sitemap and OAI-PMH).
+# every text/ type, every format of the table, and XML (the sitemap, OAI-PMH and OpenSearch).
 XML_MEDIA_TYPE = "application/xml"
 TEXTUAL: tuple[str, ...] = (
     "text/",
     *dict.fromkeys(f.media_type for f in FORMATS if not f.media_type.startswith("text/")),
     XML_MEDIA_TYPE,
+    OPENSEARCH_MEDIA_TYPE,
 )
 
 

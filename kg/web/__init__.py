@@ -169,8 +169,8 @@ def create_app(
         return jsonify(body), status
 
     # One blueprint per URL family, imported here so that kg.web can be imported first.
-    from kg.web import linked_data, oai, sparql
+    from kg.web import linked_data, oai, search_page, sparql
 
-    for module in (linked_data, sparql, oai):
+    for module in (linked_data, sparql, oai, search_page):
         app.register_blueprint(module.bp)
     return app

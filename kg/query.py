@@ -10,7 +10,8 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError
 from kg.settings import Settings
-from kg.store import open_store, require_current_build
+from kg.store import BuildDir, open_store, require_current_build
+from kg.store.textsearch import find_text_patterns, rewrite_text_search
 
 
 def run_query(store: ox.Store, sparql: str):
@@ -29,9 +30,25 @@ def _cell(term) -> str:
     return term.value if hasattr(term, "value") else str(term)
 
 
+def with_text_search(sparql: str, build: BuildDir, *, base: str) -> str:
+    """The query with its `kgx:` text search answered by the build's index (as the endpoint
+    does, kg.store.textsearch), once the query as written has parsed."""
+    if not find_text_patterns(sparql):
+        return sparql
+    run_query(ox.Store(), sparql)  # a syntax error points at the query as written
+    index = None
+    if build.search_path.exists():
+        from kg.search import SearchIndex
+
+        index = SearchIndex.open(build.search_path)
+    return rewrite_text_search(sparql, index, base=base)
+
+
 def run_cli_query(sparql: str, *, settings: Settings, fmt: str = "table") -> str:
-    store = open_store(require_current_build(settings.data_dir))
-    result = run_query(store, sparql)
+    build = require_current_build(settings.data_dir)
+    store = open_store(build)
+    base = build.manifest().get("base") or settings.base
+    result = run_query(store, with_text_search(sparql, build, base=base))
     if isinstance(result, ox.QueryBoolean):
         return ("true" if bool(result) else "false") + "\n"
     if isinstance(result, ox.QueryTriples):
@@ -57,4 +74,4 @@ def run_cli_query(sparql: str, *, settings: Settings, fmt: str = "table") -> str
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["run_cli_query", "run_query"]
+__all__ = ["run_cli_query", "run_query", "with_text_search"]

@@ -262,3 +262,24 @@ def test_the_query_page_shows_a_text_search_error(app_with):
     q = KGX + "SELECT * { <a:b> kgx:search 'x' }"
     resp = client.get("/sparql", query_string={"query": q}, headers={"Accept": "text/html"})
     assert resp.status_code == 400 and "must be a variable" in resp.text
+
+
+# -- kg query ------------------------------------------------------------------------------------
+
+
+def test_kg_query_answers_text_search_from_the_builds_index(tmp_path, monkeypatch):
+    import kg.search
+    from kg.query import with_text_search
+    from kg.store import BuildDir
+
+    build = BuildDir(tmp_path)
+    q = KGX + 'SELECT * { ?r kgx:search "boot camp" }'
+    with pytest.raises(QueryError, match="text index"):
+        with_text_search(q, build, base=BASE)  # no index in this build
+    (tmp_path / "search").mkdir()
+    monkeypatch.setattr(kg.search.SearchIndex, "open", classmethod(lambda cls, p: INDEX))
+    assert f"VALUES ?r {{ {iri('126413')} {iri('142462')} }}" in with_text_search(
+        q, build, base=BASE
+    )
+    with pytest.raises(QueryError, match="malformed query"):
+        with_text_search(q + " }", build, base=BASE)

@@ -28,6 +28,7 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, VOID
 
+from kg.browse import sort_key as ld_sort_key
 from kg.namespaces import DCAT
 from kg.settings import Settings
 from kg.web import create_app, dataset
@@ -581,6 +582,73 @@ def test_browse_pages_every_record_year_by_year(client, web_graph, monkeypatch):
     assert f"/doc/record/{HOSTILE}.html" in walk(client, "/browse/record?year=2004")
     assert client.get("/browse/record?year=2004&page=99").status_code == 404
     assert client.get("/browse/record?year=20x4").status_code == 400
+
+
+def record_facts(app) -> dict[str, tuple[str, str | None]]:
+    """Every record's document path -> (title, latest publication date), from the store."""
+    handle = app.extensions["kg"]
+    rows = handle.store.select(
+        """SELECT ?s (SAMPLE(?t) AS ?title) (MAX(STR(?d)) AS ?date) WHERE {
+             ?s a <http://purl.org/dc/terms/BibliographicResource> ; <http://schema.org/name> ?t .
+             OPTIONAL { ?s <http://schema.org/datePublished> ?d } } GROUP BY ?s"""
+    )
+    key = lambda iri: f"/doc/record/{iri.rsplit('/', 1)[1]}.html"  # noqa: E731
+    return {
+        key(r["s"].value): (r["title"].value, r["date"].value if r["date"] else None) for r in rows
+    }
+
+
+def test_browse_lists_every_record_paged_in_each_order(client, app, monkeypatch):
+    monkeypatch.setattr(ld, "PER_PAGE", 7)
+    facts = record_facts(app)
+    first = html.fromstring(client.get("/browse/record").data)
+    assert first.xpath("//span[@id='sorts']/strong/text()") == ["Newest first"]
+    assert len(first.xpath("//ol[@id='items']/li")) == 7
+    by = {}
+    for sort in ("newest", "oldest", "title"):
+        seen = walk(client, f"/browse/record?sort={sort}")
+        assert sorted(seen) == sorted(facts), sort  # every record, once
+        by[sort] = seen
+    assert walk(client, "/browse/record") == by["newest"]  # the default
+    dates = [facts[h][1] for h in by["newest"] if facts[h][1]]
+    assert dates == sorted(dates, reverse=True)
+    assert [facts[h][1] for h in by["oldest"] if facts[h][1]] == sorted(dates)
+    assert all(facts[h][1] is None for h in by["newest"][len(dates) :])  # undated last
+    titles = [ld_sort_key(facts[h][0]) for h in by["title"]]
+    assert titles == sorted(titles)
+    # The sort links keep the year, and the year links keep the sort.
+    page = html.fromstring(client.get("/browse/record?year=2004&sort=title").data)
+    sorts = {a.text: a.get("href") for a in page.xpath("//span[@id='sorts']/a")}
+    assert sorts["Oldest first"] == "?year=2004&sort=oldest"
+    assert all(h.endswith("&sort=title") for h in page.xpath("//nav[@id='facets']/a/@href"))
+    year = walk(client, "/browse/record?year=2004&sort=title")
+    assert year == [h for h in by["title"] if (facts[h][1] or "").startswith("2004")]
+    assert client.get("/browse/record?sort=random").status_code == 400
+
+
+def test_browse_people_by_family_name_with_their_record_counts(client, app):
+    handle = app.extensions["kg"]
+    rows = handle.store.select(
+        """SELECT ?p ?f (COUNT(DISTINCT ?r) AS ?n) WHERE {
+             ?p a <http://schema.org/Person> .
+             OPTIONAL { ?p <http://schema.org/familyName> ?f }
+             OPTIONAL { ?r <http://schema.org/author>|<http://schema.org/editor> ?p } }
+           GROUP BY ?p ?f"""
+    )
+    family = {f"/doc/person/{r['p'].value.rsplit('/', 1)[1]}.html": r for r in rows}
+    doc = html.fromstring(client.get("/browse/person").data)
+    items = doc.xpath("//ol[@id='items']/li")
+    assert items
+    for li in items:
+        href = li.xpath("a/@href")[0]
+        n = int(family[href]["n"].value)
+        assert li.xpath("span[contains(@class, 'count')]/text()") == [
+            f"{n} record{'s' if n != 1 else ''}"
+        ]
+    names = [
+        ld_sort_key(family[h]["f"].value) for h in walk(client, "/browse/person") if family[h]["f"]
+    ]
+    assert names == sorted(names)
 
 
 def test_browse_large_kinds_by_initial(client, app, monkeypatch):

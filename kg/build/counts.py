@@ -1,5 +1,6 @@
-"""Counting and checking the finished graph: the whole-graph SHACL-SPARQL checks and the build's
-counts (stats.json, kg.stats), both from the store, once per build.
+"""Counting and checking the finished graph: the whole-graph SHACL-SPARQL checks, the build's
+counts (stats.json, kg.stats) and the browse pages' orders (browse.json, kg.browse), all from
+the store, once per build.
 
 They read the store in a process of their own while the main process writes the dumps.
 """
@@ -11,6 +12,7 @@ from typing import NamedTuple
 
 import pyoxigraph as ox
 
+from kg.browse import BROWSE_FILE, count_orders
 from kg.stats import ScanCounts, count_stats
 from kg.store import solution_rows
 from kg.validate import GraphFinding, check_whole_graph
@@ -32,9 +34,16 @@ class Counted(NamedTuple):
 
 
 def check_and_count(job: CountJob) -> Counted:
-    """Worker: the whole-graph checks and the build's counts (stats.json), from the store."""
+    """Worker: the whole-graph checks, the build's counts (stats.json) and the browse orders
+    (browse.json beside it), from the store."""
     store = ox.Store.read_only(job.store_path)
     findings = check_whole_graph(store, shapes_dir=Path(job.shapes_dir))
-    stats = count_stats(lambda sparql: solution_rows(store.query(sparql)), job.manifest, job.scans)
+
+    def select(sparql: str) -> list[dict]:
+        return solution_rows(store.query(sparql))
+
+    stats = count_stats(select, job.manifest, job.scans)
     Path(job.stats_path).write_text(stats.to_json(), encoding="utf-8")
+    orders = count_orders(select, base=job.manifest["base"])
+    (Path(job.stats_path).parent / BROWSE_FILE).write_text(orders.to_json(), encoding="utf-8")
     return Counted(findings, stats.triples)

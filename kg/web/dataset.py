@@ -12,6 +12,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF
 
+from kg.browse import BROWSE_FILE, OTHER, UNDATED, Orders, count_orders  # noqa: F401
 from kg.changes import PUBLISHED, iter_changes
 from kg.iri import entity_iri, id_space
 from kg.namespaces import DCAT, DCTERMS, KG, PREFIXES, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD
@@ -78,6 +79,25 @@ def stats(store, manifest: dict, *, build_dir=None) -> Stats:
 
 _cache: dict[str, Stats] = {}
 _lock = threading.Lock()
+
+
+def orders(store, manifest: dict, *, build_dir=None) -> Orders:
+    """The browse orders of the current build: sorted by `kg build` into browse.json; sorted
+    here (once per build) only for a store served without one."""
+    key = manifest.get("build", "")
+    with _orders_lock:
+        if key not in _orders:
+            _orders.clear()
+            path = Path(build_dir) / BROWSE_FILE if build_dir else None
+            if path is not None and path.exists():
+                _orders[key] = Orders.from_json(path.read_text(encoding="utf-8"))
+            else:
+                _orders[key] = count_orders(store.select, base=manifest["base"])
+        return _orders[key]
+
+
+_orders: dict[str, Orders] = {}
+_orders_lock = threading.Lock()
 
 
 def void_graph(st: Stats, manifest: dict) -> Graph:
@@ -180,8 +200,7 @@ def sitemap_entries(build) -> list[tuple[str, str | None]]:
     return entries
 
 
-INITIALS = tuple("abcdefghijklmnopqrstuvwxyz") + ("other",)
-UNDATED = "undated"
+INITIALS = tuple("abcdefghijklmnopqrstuvwxyz") + (OTHER,)
 
 
 def browse(
@@ -191,48 +210,53 @@ def browse(
     base: str,
     page: int,
     per_page: int,
-    year: str | None = None,
     initial: str | None = None,
-    total: int | None = None,
 ) -> tuple[int, list[tuple[str, str, str | None]]]:
-    """One page of a kind's entities: (total, [(iri, label, date)]).
+    """One page of a kind's entities by label: (total, [(iri, label, None)]).
 
-    Sorting a whole kind on every page view would not scale (Oxigraph sorts ~20k IRIs a second),
-    so records are browsed one year at a time (`year`, or `UNDATED`) and large kinds one initial
-    letter at a time (`initial`, a-z or `other`). `total` is the count when the caller knows it
-    (the year counts are in `Stats`), saving a second scan.
+    Records and people are listed from the orders the build sorted (`orders`); the other kinds
+    are sorted here, so a large one is browsed one initial letter at a time (`initial`, a-z or
+    `other`): Oxigraph sorts ~20k solutions a second.
     """
-    pattern = kind_pattern(kind, base).replace("?label", "?l")
-    where = [pattern]
-    if kind == "record":
-        if year == UNDATED:
-            where.append(f"FILTER NOT EXISTS {{ ?s <{SCHEMA.datePublished}> ?any }}")
-        elif year:
-            where.append(f'?s <{SCHEMA.datePublished}> ?d . FILTER(STRSTARTS(STR(?d), "{year}"))')
-        else:
-            where.append(f"OPTIONAL {{ ?s <{SCHEMA.datePublished}> ?d }}")
+    where = [kind_pattern(kind, base).replace("?label", "?l")]
     if initial == "other":
         where.append('FILTER(!REGEX(LCASE(SUBSTR(STR(?l), 1, 1)), "^[a-z]$"))')
     elif initial:
         where.append(f'FILTER(STRSTARTS(LCASE(STR(?l)), "{initial}"))')
     body = " ".join(where)
-    if total is None:
-        count = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}"
-        total = count_value(store.select(count)[0])
-    if kind == "record":
-        head, order = "(MAX(STR(?d)) AS ?date)", "DESC(?date) LCASE(?label) ?s"
-        if year == UNDATED:
-            head = ""
-            order = "LCASE(?label) ?s"
-    else:
-        head, order = "", "LCASE(?label) ?s"
+    count = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}"
+    total = count_value(store.select(count)[0])
     rows = store.select(
-        f"""SELECT ?s (SAMPLE(?l) AS ?label) {head} WHERE {{ {body} }}
-            GROUP BY ?s ORDER BY {order}
+        f"""SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ {body} }}
+            GROUP BY ?s ORDER BY LCASE(?label) ?s
             LIMIT {per_page} OFFSET {(page - 1) * per_page}"""
     )
-    out = []
+    return total, [(row["s"].value, row["label"].value, None) for row in rows]
+
+
+def page_rows(
+    store, *, kind: str, base: str, keys: list[str], counts: list[int] | None = None
+) -> list[tuple[str, str, str | None, int | None]]:
+    """(iri, label, date, records) of the entities of one browse page, in the order given:
+    one query for the page's few IRIs, whatever the size of the graph."""
+    if not keys:
+        return []
+    iris = [entity_iri(base, kind, key) for key in keys]
+    values = " ".join(f"<{iri}>" for iri in iris)
+    if kind == "record":
+        body = f"""?s <{SCHEMA.name}> ?l . OPTIONAL {{ ?s <{SCHEMA.datePublished}> ?d }}"""
+    else:
+        body = f"?s <{RDFS.label}> ?l ."
+    rows = store.select(
+        f"""SELECT ?s (SAMPLE(?l) AS ?label) (MAX(STR(?d)) AS ?date)
+            WHERE {{ VALUES ?s {{ {values} }} {body} }} GROUP BY ?s"""
+    )
+    found = {}
     for row in rows:
         d = row.get("date")
-        out.append((row["s"].value, row["label"].value, d.value if d is not None else None))
-    return total, out
+        found[row["s"].value] = (row["label"].value, d.value if d is not None else None)
+    out = []
+    for i, iri in enumerate(iris):
+        label, date = found.get(iri, (iri, None))
+        out.append((iri, label, date, counts[i] if counts is not None else None))
+    return out

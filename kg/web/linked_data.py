@@ -9,6 +9,8 @@ nested in this one so the same error pages apply.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -271,48 +273,76 @@ def browse_index():
 
 # Kinds larger than this are browsed one initial letter at a time.
 BROWSE_BY_INITIAL = 2000
+# How records can be listed; the first is the default.
+RECORD_SORTS = {"newest": "Newest first", "oldest": "Oldest first", "title": "Title"}
+
+
+def _initials() -> tuple[list[tuple[str, str, None]], str]:
+    """The initial-letter facets of a large kind, and the one asked for (a by default)."""
+    chosen = (request.args.get("initial") or "a").lower()
+    if chosen not in dataset.INITIALS:
+        abort(400, description="initial must be a letter a-z or 'other'")
+    return [(c, c.upper() if c != dataset.OTHER else c, None) for c in dataset.INITIALS], chosen
 
 
 @bp.get("/browse/<kind>")
 def browse(kind: str):
-    """A paged list of one kind: records one year at a time, large kinds by initial."""
+    """A paged list of one kind. Records and people are slices of the orders the build sorted
+    (kg.browse): every record by newest, oldest or title, or one year's; people by family name
+    with their record counts. Other kinds are listed by label, large ones by initial."""
     if kind not in dataset.KIND_PATTERNS:
         abort(404, description=f"Nothing to browse under {kind}.")
     handle = graph()
     st = dataset.stats(
         handle.store, handle.manifest | {"base": graph_base()}, build_dir=handle.build.path
     )
-    year = initial = None
-    facets: list[tuple[str, str, int | None]] = []  # (value, label, count)
-    if kind == "record":
-        facets = [(y, y, n) for y, n in reversed(st.years)]
-        if st.undated:
-            facets.append((dataset.UNDATED, "no date", st.undated))
-        year = request.args.get("year") or (facets[0][0] if facets else None)
-        if year not in {f[0] for f in facets} and not (year and len(year) == 4 and year.isdigit()):
-            abort(400, description="year must be four digits or 'undated'")
-    elif st.kinds.get(kind, 0) > BROWSE_BY_INITIAL:
-        facets = [(c, c.upper() if c != "other" else "other", None) for c in dataset.INITIALS]
-        initial = (request.args.get("initial") or "a").lower()
-        if initial not in dataset.INITIALS:
-            abort(400, description="initial must be a letter a-z or 'other'")
     page = _page_arg()
-    total, rows = dataset.browse(
-        handle.store,
-        kind=kind,
-        base=graph_base(),
-        page=page,
-        per_page=PER_PAGE,
-        year=year,
-        initial=initial,
-        total=next((n for value, _, n in facets if value == year), None) if year else None,
-    )
+    offset = (page - 1) * PER_PAGE
+    facets: list[tuple[str, str, int | None]] = []  # (value, label, count)
+    chosen = sort = None
+    if kind in ("record", "person"):
+        orders = dataset.orders(
+            handle.store, handle.manifest | {"base": graph_base()}, build_dir=handle.build.path
+        )
+    if kind == "record":
+        sort = request.args.get("sort") or next(iter(RECORD_SORTS))
+        if sort not in RECORD_SORTS:
+            abort(400, description=f"sort must be one of {', '.join(RECORD_SORTS)}")
+        facets = [(y, "no date" if y == dataset.UNDATED else y, n) for y, n in orders.year_counts()]
+        chosen = request.args.get("year") or None
+        if chosen and chosen not in orders.years and not (len(chosen) == 4 and chosen.isdigit()):
+            abort(400, description="year must be four digits or 'undated'")
+        total, keys = orders.records_page(sort=sort, offset=offset, limit=PER_PAGE, year=chosen)
+        rows = dataset.page_rows(handle.store, kind=kind, base=graph_base(), keys=keys)
+    elif kind == "person":
+        if len(orders.people) > BROWSE_BY_INITIAL:
+            facets, chosen = _initials()
+        total, people = orders.people_page(offset=offset, limit=PER_PAGE, letter=chosen)
+        rows = dataset.page_rows(
+            handle.store,
+            kind=kind,
+            base=graph_base(),
+            keys=[key for key, _ in people],
+            counts=[n for _, n in people],
+        )
+    else:
+        if st.kinds.get(kind, 0) > BROWSE_BY_INITIAL:
+            facets, chosen = _initials()
+        total, listed = dataset.browse(
+            handle.store,
+            kind=kind,
+            base=graph_base(),
+            page=page,
+            per_page=PER_PAGE,
+            initial=chosen,
+        )
+        rows = [(iri, label, date, None) for iri, label, date in listed]
     pages = max(1, -(-total // PER_PAGE))
     if page > pages:
         abort(404, description=f"There are only {pages} pages.")
     facet_name = "year" if kind == "record" else "initial"
-    chosen = year or initial
-    qs = f"&{facet_name}={chosen}" if chosen else ""
+    keep = f"&sort={sort}" if sort and sort != next(iter(RECORD_SORTS)) else ""
+    qs = (f"&{facet_name}={chosen}" if chosen else "") + keep
     resp = respond(
         render_template(
             "browse.html",
@@ -327,6 +357,14 @@ def browse(kind: str):
             facet_name=facet_name,
             chosen=chosen,
             qs=qs,
+            keep=keep,
+            sort=sort,
+            sorts=[
+                (s, label, "?" + urlencode([("year", chosen)] * bool(chosen) + [("sort", s)]))
+                for s, label in RECORD_SORTS.items()
+            ]
+            if kind == "record"
+            else [],
         ),
         HTML,
     )
@@ -337,7 +375,7 @@ def browse(kind: str):
         links.append(link(f"{request.base_url}?page={page + 1}{qs}", "next"))
     return finish(
         resp,
-        validator=f"browse|{kind}|{page}|{chosen}|{data_version(handle.manifest)}",
+        validator=f"browse|{kind}|{page}|{chosen}|{sort}|{data_version(handle.manifest)}",
         modified=None,
         vary_accept=False,
         links=links,

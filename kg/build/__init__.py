@@ -19,6 +19,7 @@ This module only orchestrates; each stage is a module of its own:
     read      input files -> captures; the same-page join; captures -> merged records
     convert   which records to do again; the convert-and-validate batch worker
     load      the new store: the previous one patched, or a bulk load
+    index     the search index (kg.search), beside the store, patched like it
     counts    whole-graph checks and stats.json, from the store
     dumps     the dumps, one gzip member per shard
     report    build.json, validation.json, validation.ttl
@@ -293,7 +294,7 @@ def build(
     The previous build keeps serving until the new one is complete; a failure at any point
     leaves it in place. `observer` is called with each stage's name as it starts.
     """
-    from kg.build import counts, dumps, load, report
+    from kg.build import counts, dumps, index, load, report
 
     data_dir = Path(settings.data_dir)
     summary = BuildSummary()
@@ -331,6 +332,15 @@ def build(
             loaded.store.flush()
             del loaded.store  # closed: the counting process opens it read-only
             state.set_meta("store", build_id)  # the next build may start from this store
+            clock.start("index")
+            index.write_index(
+                state,
+                pipeline.difference,
+                work,
+                previous,
+                patch=loaded.reused,
+                workers=settings.workers,
+            )
             # Whole-graph checks and counts read the finished store in a process of their own
             # while this one writes the dumps.
             clock.start("dump")

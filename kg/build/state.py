@@ -506,6 +506,59 @@ class BuildState:
         """(kind, key, N-Triples) of every entity, by (kind, key)."""
         return self._rows("SELECT kind, key, ntriples FROM entities ORDER BY kind, key")
 
+    # the search index's inputs (kg.build.index)
+
+    def published_records(
+        self, keys: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, str, str]]:
+        """(key, IRI, merged Record JSON) of every published record, or of those of `keys`
+        that are published, by key."""
+        sql = (
+            "SELECT r.key, r.iri, coalesce(m.record, "
+            "(SELECT c.record FROM captures c WHERE c.key = m.key LIMIT 1)) "
+            "FROM records r JOIN merged m ON m.key = r.key WHERE r.status = 'published'"
+        )
+        if keys is None:
+            rows = self._rows(sql + " ORDER BY r.key")
+        else:
+            wanted = sorted(set(keys))
+            rows = (
+                row
+                for start in range(0, len(wanted), FETCH_ROWS)
+                for row in self.conn.execute(
+                    sql
+                    + f" AND r.key IN ({', '.join('?' * len(wanted[start : start + FETCH_ROWS]))})"
+                    " ORDER BY r.key",
+                    wanted[start : start + FETCH_ROWS],
+                ).fetchall()
+            )
+        for key, iri, packed in rows:
+            yield key, iri, unpack(packed)
+
+    def agent_mentions(self) -> Iterator[tuple[str, str, str]]:
+        """(record, kind, key) of every person and organisation a published record names."""
+        return self._rows(
+            "SELECT record, kind, key FROM mentions WHERE kind IN ('person', 'organization')"
+        )
+
+    def agent_descriptions(self) -> Iterator[tuple[str, str, str]]:
+        """(kind, key, N-Triples) of every published person and organisation."""
+        return self._rows(
+            "SELECT kind, key, ntriples FROM entities WHERE kind IN ('person', 'organization')"
+        )
+
+    def records_naming(self, entities: Iterable[tuple[str, str]]) -> set[str]:
+        """The records that name any of these (kind, key) entities."""
+        found: set[str] = set()
+        for entity in entities:
+            found.update(
+                record
+                for (record,) in self.conn.execute(
+                    "SELECT DISTINCT record FROM mentions WHERE kind = ? AND key = ?", entity
+                )
+            )
+        return found
+
     # dump parts
 
     def dump_digests(self) -> dict[tuple[int, int], str]:

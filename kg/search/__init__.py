@@ -73,14 +73,18 @@ class SearchError(QueryError):
 
 
 class SearchIndex:
-    """A build's search index, opened read-only."""
+    """A build's search index, opened read-only; safe to share between threads."""
 
     def __init__(self, path: Path) -> None:
+        from kg.search.index import IndexReader
+
         self.path = Path(path)
+        self._reader = IndexReader(self.path)
 
     @classmethod
     def open(cls, path: Path) -> SearchIndex:
-        raise NotImplementedError
+        """The index in a build's search folder; FileNotFoundError when it has none."""
+        return cls(path)
 
     def search(
         self,
@@ -91,8 +95,66 @@ class SearchIndex:
         limit: int = 20,
         offset: int = 0,
     ) -> SearchResult:
-        raise NotImplementedError
+        """One page of the records matching `q` and the filters, with the facets' counts
+        over every match. Filters: AND across facets, OR between values of one facet. An
+        empty query lists the collection; its "relevance" is newest first."""
+        from kg.search.query import parse
+
+        if sort not in SORTS:
+            raise SearchError(f"unknown sort {sort!r}: the sorts are {', '.join(SORTS)}")
+        if not 0 <= limit <= MAX_LIMIT:
+            raise SearchError(f"limit must be between 0 and {MAX_LIMIT}, not {limit}")
+        if offset < 0:
+            raise SearchError(f"offset must be 0 or more, not {offset}")
+        grouped: dict[str, list[str]] = {}
+        for name, value in filters:
+            if name not in FACETS:
+                raise SearchError(f"unknown facet {name!r}: the facets are {', '.join(FACETS)}")
+            grouped.setdefault(name, []).append(value)
+        query = parse(q)
+        whole, text = self._reader.build_query(
+            match=query.match(),
+            exclude=query.exclude(),
+            years=query.years,
+            filters=sorted(grouped.items()),
+        )
+        total, rows, facets = self._reader.run(whole, text, sort=sort, limit=limit, offset=offset)
+        hits = [
+            Hit(
+                key=key,
+                iri=iri,
+                title=title,
+                year=year,
+                authors=authors,
+                types=types,
+                journal=journal,
+                snippet=snippet,
+                score=round(score, 4),
+            )
+            for key, iri, title, year, authors, types, journal, snippet, score in rows
+        ]
+        return SearchResult(
+            query=q,
+            total=total,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            filters=[(name, value) for name, value in filters],
+            hits=hits,
+            facets={name: [FacetValue(v, n) for v, n in facets.get(name, [])] for name in FACETS},
+        )
 
     def keys(self, q: str, *, limit: int) -> list[tuple[str, float]]:
         """(record key, score) of the best matches, for text search inside SPARQL."""
-        raise NotImplementedError
+        from kg.search.query import parse
+
+        query = parse(q)
+        match = query.match()
+        if match is None:
+            raise SearchError("a text search needs at least one word to match")
+        if query.years is not None:
+            raise SearchError("year: is not supported in a text search inside SPARQL")
+        whole, _ = self._reader.build_query(
+            match=match, exclude=query.exclude(), years=None, filters=()
+        )
+        return [(key, round(score, 4)) for key, score in self._reader.keys(whole, limit)]

@@ -1,0 +1,267 @@
+"""The index itself: a Tantivy index in the build's search folder (decision 0006).
+
+Schema: the text columns of kg.search.document.TEXT_FIELDS (TOKENIZER: lower case, ASCII
+folding, Porter stems), `key` (raw, to delete a record by), the display values
+(stored), `yearn` and `date` (fast integers: year ranges and the order of newest and oldest),
+and one raw fast text field per facet (`f_type`, ...), counted with a terms aggregation.
+
+The build writes it (`IndexWriter`, kg.build.index); the server reads it (`IndexReader`). A
+finished build's index is never written again; the next build copies it (hard links: Tantivy's
+segment files are immutable) and patches the copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import tantivy
+
+from kg.search.document import TEXT_COLUMNS, TEXT_FIELDS, Document
+
+FACET_FIELDS = ("year", "decade", "type", "subject", "agency", "journal", "language", "country")
+FACET_VALUES = 10  # values listed per facet, the most frequent first
+SNIPPET_FIELDS = ("abstract", "annotation", "title")  # where a snippet is looked for, in order
+WRITER_HEAP = 200_000_000
+# Files of a Tantivy index that change on every commit: copied, not linked.
+MUTABLE_FILES = ("meta.json", ".managed.json")
+TIE_BITS = 20  # the low bits of the date order: a hash of the key, so equal dates never tie
+TIE_MASK = (1 << TIE_BITS) - 1
+
+
+TOKENIZER = "kg_en"  # words, at most 40 characters, lower case, ASCII-folded, Porter-stemmed
+
+
+def analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name in TEXT_COLUMNS:
+        builder.add_text_field(name, stored=name in SNIPPET_FIELDS, tokenizer_name=TOKENIZER)
+    builder.add_text_field("key", stored=True, tokenizer_name="raw")
+    for name in ("iri", "display", "journal_title"):
+        builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("yearn", stored=True, indexed=True, fast=True)
+    # YYYYMMDD (month and day 00 when unknown) then TIE_BITS; undated: 0 in `date` (last when
+    # newest first), 99999999 in `date_up` (last when oldest first).
+    builder.add_integer_field("date", fast=True, indexed=False)
+    builder.add_integer_field("date_up", fast=True, indexed=False)
+    for name in FACET_FIELDS:
+        builder.add_text_field(f"f_{name}", tokenizer_name="raw", fast=True)
+    return builder.build()
+
+
+def copy_index(source: Path, target: Path) -> None:
+    """The previous build's index into target: segment files hard-linked, the rest copied."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in Path(source).iterdir():
+        if item.is_dir() or item.name.endswith(".lock"):
+            continue
+        if item.name in MUTABLE_FILES:
+            shutil.copyfile(item, target / item.name)
+        else:
+            try:
+                os.link(item, target / item.name)
+            except OSError:  # another file system: a copy
+                shutil.copyfile(item, target / item.name)
+
+
+def has_index(path: Path) -> bool:
+    return (Path(path) / "meta.json").exists()
+
+
+class IndexWriter:
+    """Writes a build's index: from scratch in an empty folder, or a copy patched."""
+
+    def __init__(self, path: Path, *, workers: int = 1) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.schema = schema()
+        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        self.index.register_tokenizer(TOKENIZER, analyzer())
+        self.writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=max(1, workers))
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.writer.delete_documents_by_term("key", key)
+
+    def add(self, docs: Iterable[Document]) -> int:
+        added = 0
+        for doc in docs:
+            self.writer.add_document(_tantivy_document(doc))
+            added += 1
+        return added
+
+    def finish(self) -> None:
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+
+
+def _tantivy_document(doc: Document) -> tantivy.Document:
+    out = tantivy.Document()
+    for name in TEXT_COLUMNS:
+        out.add_text(name, doc.text[name])
+    out.add_text("key", doc.key)
+    out.add_text("iri", doc.iri)
+    display = {"title": doc.title, "authors": doc.authors, "types": doc.types}
+    out.add_text("display", json.dumps(display, ensure_ascii=False))
+    if doc.journal:
+        out.add_text("journal_title", doc.journal)
+    if doc.year:
+        out.add_integer("yearn", doc.year)
+    date = int(doc.date.replace("-", "").ljust(8, "0")) if doc.date else 0
+    # Records of one date in the same order whichever build indexed them: by a hash of the key.
+    tie = zlib.crc32(doc.key.encode("utf-8")) & TIE_MASK
+    out.add_integer("date", (date << TIE_BITS) | tie)
+    out.add_integer("date_up", ((date or 99_999_999) << TIE_BITS) | tie)
+    for name, value in doc.facets:
+        out.add_text(f"f_{name}", value)
+    return out
+
+
+class IndexReader:
+    """The read side: one searcher of the finished index, shared by the server's threads."""
+
+    def __init__(self, path: Path) -> None:
+        if not has_index(path):
+            raise FileNotFoundError(Path(path) / "meta.json")
+        self.schema = schema()
+        self.index = tantivy.Index.open(str(path))
+        self.index.register_tokenizer(TOKENIZER, analyzer())
+        self.searcher = self.index.searcher()
+        self.boosts = dict(TEXT_FIELDS)
+
+    def parse(self, text: str) -> tantivy.Query:
+        """A query string of kg.search.query's making (every term quoted, fields named)."""
+        return self.index.parse_query(
+            text, list(TEXT_COLUMNS), field_boosts=self.boosts, allow_regexes=True
+        )
+
+    def build_query(
+        self,
+        *,
+        match: str | None,
+        exclude: str | None,
+        years: tuple[int | None, int | None] | None,
+        filters: Sequence[tuple[str, Sequence[str]]],
+    ) -> tuple[tantivy.Query, tantivy.Query | None]:
+        """(the whole query, its scored text part or None)."""
+        text = self.parse(match) if match is not None else None
+        parts = [(tantivy.Occur.Must, text if text is not None else tantivy.Query.all_query())]
+        if exclude is not None:
+            parts.append((tantivy.Occur.MustNot, self.parse(exclude)))
+        if years is not None:
+            low, high = years
+            parts.append(
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.range_query(
+                        self.schema,
+                        "yearn",
+                        tantivy.FieldType.Integer,
+                        low if low is not None else -(10**9),
+                        high if high is not None else 10**9,
+                    ),
+                )
+            )
+        for name, values in filters:  # AND across facets, OR within one
+            either = [
+                (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, f"f_{name}", v))
+                for v in values
+            ]
+            parts.append((tantivy.Occur.Must, tantivy.Query.boolean_query(either)))
+        whole = parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
+        return whole, text
+
+    def run(
+        self,
+        query: tantivy.Query,
+        text: tantivy.Query | None,
+        *,
+        sort: str,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[tuple], dict[str, list[tuple[str, int]]]]:
+        """(total, page rows, facets) of one search. A page row: key, IRI, title, year,
+        authors, types, journal, snippet, score."""
+        searcher = self.searcher
+        if sort == "relevance" and text is not None:
+            found = searcher.search(query, limit, count=True, offset=offset)
+        else:
+            up = sort == "oldest"
+            found = searcher.search(
+                query,
+                limit,
+                count=True,
+                order_by_field="date_up" if up else "date",
+                offset=offset,
+                order=tantivy.Order.Asc if up else tantivy.Order.Desc,
+            )
+        generators = (
+            [
+                tantivy.SnippetGenerator.create(searcher, text, self.schema, name)
+                for name in SNIPPET_FIELDS
+            ]
+            if text is not None
+            else []
+        )
+        rows = []
+        for order_key, address in found.hits:
+            doc = searcher.doc(address)
+            display = json.loads(doc.get_first("display"))
+            rows.append(
+                (
+                    doc.get_first("key"),
+                    doc.get_first("iri"),
+                    display["title"],
+                    doc.get_first("yearn"),
+                    display["authors"],
+                    display["types"],
+                    doc.get_first("journal_title"),
+                    _snippet(generators, doc),
+                    float(order_key) if sort == "relevance" and text is not None else 0.0,
+                )
+            )
+        return found.count, rows, self.facets(query)
+
+    def facets(self, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
+        spec = {
+            name: {"terms": {"field": f"f_{name}", "size": FACET_VALUES}} for name in FACET_FIELDS
+        }
+        answer = self.searcher.aggregate(query, spec)
+        return {
+            name: sorted(
+                ((b["key"], int(b["doc_count"])) for b in answer.get(name, {}).get("buckets", [])),
+                key=lambda v: (-v[1], v[0]),
+            )
+            for name in FACET_FIELDS
+        }
+
+    def keys(self, query: tantivy.Query, limit: int) -> list[tuple[str, float]]:
+        found = self.searcher.search(query, limit, count=False)
+        return [
+            (self.searcher.doc(address).get_first("key"), float(score))
+            for score, address in found.hits
+        ]
+
+
+def _snippet(generators, doc) -> str:
+    """The first field's snippet that has a match, HTML-escaped, <mark> around the words."""
+    for generator in generators:
+        html = generator.snippet_from_doc(doc).to_html()
+        if "<b>" in html:
+            return html.replace("<b>", "<mark>").replace("</b>", "</mark>")
+    return ""

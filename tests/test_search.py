@@ -1,0 +1,195 @@
+"""The search index and its query language, on the seed build: each construct finds the records
+it should; a malformed query says what is wrong; an incremental build's index answers what a
+full build's does, and a deleted record is never found."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from kg.build import build
+from kg.search import FACETS, SearchError, SearchIndex
+from kg.search.document import TEXT_FIELDS
+from kg.search.query import parse
+from kg.settings import Settings
+from kg.store import current_build
+
+from .conftest import BASE, SEEDS
+
+
+@pytest.fixture(scope="module")
+def index(seed_build) -> SearchIndex:
+    return SearchIndex.open(current_build(seed_build.data_dir).search_path)
+
+
+def keys(index: SearchIndex, q: str, **kw) -> list[str]:
+    return [h.key for h in index.search(q, limit=100, **kw).hits]
+
+
+def test_the_index_holds_every_published_record_and_no_other(index, seed_build):
+    result = index.search("", limit=100)
+    assert result.total == seed_build.summary.published
+    rejected = {p.record for p in seed_build.summary.problems if p.kind == "rejected"}
+    assert not rejected & {h.key for h in result.hits}
+
+
+def test_words_must_all_match(index):
+    found = keys(index, "boot camp")
+    assert {"126413", "165254"} <= set(found)
+    assert set(found) >= set(keys(index, "boot camp prisons"))
+    assert keys(index, "boot camp prisons")[0] == "126413"
+
+
+def test_a_title_match_ranks_above_an_abstract_match(index):
+    weights = dict(TEXT_FIELDS)
+    assert weights["title"] > weights["annotation"] > weights["abstract"]
+    found = keys(index, "boot camp")
+    assert found.index("142462") > max(found.index("126413"), found.index("165254"))
+
+
+def test_phrase_or_not_prefix(index):
+    assert keys(index, '"domestic violence"')[0] == "219560"
+    assert set(keys(index, '"boot camp"')) <= set(keys(index, "boot camp"))
+    either = set(keys(index, "jail OR prison"))
+    assert {"113127", "170401"} <= either
+    assert either == set(keys(index, "jail")) | set(keys(index, "prison"))
+    without = set(keys(index, "-police"))
+    assert "144908" not in without and without.isdisjoint(keys(index, "police"))
+    assert len(without) + len(keys(index, "police")) == index.search("").total
+    assert {"122025", "144908"} <= set(keys(index, "polic*"))
+
+
+def test_fields_and_years(index):
+    assert keys(index, "author:mackenzie")[0] == "126413"
+    assert "126413" not in keys(index, "title:mackenzie")
+    assert keys(index, "ncj:126413") == ["126413"]
+    assert "144908" in keys(index, "title:police")
+    found = index.search("year:1990..1999", limit=100)
+    assert found.total == 16 and all(1990 <= h.year <= 1999 for h in found.hits)
+    assert all(h.year <= 1979 for h in index.search("year:..1979", limit=100).hits)
+    assert all(h.year == 1994 for h in index.search("year:1994", limit=100).hits)
+    assert keys(index, "agency:national institute of justice")
+
+
+def test_stemming_case_and_accents_fold(index):
+    assert "144908" in keys(index, "policing")  # its title says POLICE
+    assert keys(index, "BOOT Camp") == keys(index, "boot camp")
+    assert keys(index, "bóot cámp") == keys(index, "boot camp")
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ('"boot camp', "unbalanced quote"),
+        ("colour:red", "unknown field 'colour'"),
+        ("year:199x", "bad year"),
+        ("year:1999..1990", "1999 is after 1990"),
+        ("title:", "has no value"),
+        ('title:""', "has no value"),
+        ("police OR", "OR needs a word after it"),
+        ("OR police", "OR needs a word before it"),
+        ("(police)", "parentheses"),
+        ("*", "prefix needs"),
+    ],
+)
+def test_a_malformed_query_says_what_is_wrong(index, query, says):
+    with pytest.raises(SearchError) as caught:
+        index.search(query)
+    assert says in str(caught.value) and caught.value.column >= 1
+
+
+def test_bad_parameters_are_search_errors(index):
+    for kw in ({"sort": "random"}, {"limit": 101}, {"offset": -1}, {"filters": [("x", "y")]}):
+        with pytest.raises(SearchError):
+            index.search("police", **kw)
+
+
+def test_facets_count_the_matches_and_filter_them(index):
+    everything = index.search("")
+    assert set(everything.facets) == set(FACETS)
+    decades = {v.value: v.count for v in everything.facets["decade"]}
+    nineties = index.search("", filters=[("decade", "1990s")], limit=100)
+    assert nineties.total == decades["1990s"]
+    both = index.search("", filters=[("decade", "1990s"), ("decade", "1980s")])
+    assert both.total == decades["1990s"] + decades["1980s"]  # OR within one facet
+    nij = index.search(
+        "", filters=[("decade", "1990s"), ("agency", "National Institute of Justice")]
+    )
+    agencies = {v.value: v.count for v in nineties.facets["agency"]}
+    assert nij.total == agencies["National Institute of Justice"]  # AND across facets
+
+
+def test_sorts_and_pages(index):
+    newest = [h.year for h in index.search("", sort="newest", limit=100).hits]
+    dated = [y for y in newest if y is not None]
+    assert dated == sorted(dated, reverse=True) and newest[: len(dated)] == dated
+    oldest = [h.year for h in index.search("", sort="oldest", limit=100).hits if h.year]
+    assert oldest == sorted(oldest)
+    all_keys = keys(index, "police")
+    page = [h.key for h in index.search("police", limit=3, offset=3).hits]
+    assert page == all_keys[3:6]
+
+
+def test_snippets_are_escaped_and_marked(index):
+    hit = index.search("boot camp").hits[0]
+    assert "<mark>" in hit.snippet and hit.snippet.count("<mark>") == hit.snippet.count("</mark>")
+    assert hit.iri == f"{BASE}id/record/{hit.key}" and hit.score > 0
+
+
+def test_keys_for_sparql(index):
+    found = index.keys("boot camp", limit=2)
+    assert [k for k, _ in found] == keys(index, "boot camp")[:2]
+
+
+def test_parse_renders_quoted_terms():
+    assert parse('"boot camp" OR jail -juvenile').match() == '("boot camp" OR "jail")'
+    assert parse("a -b").exclude() == '"b"'
+
+
+def answers(data_dir) -> dict:
+    index = SearchIndex.open(current_build(data_dir).search_path)
+    out = {}
+    for q in (
+        "",
+        "police",
+        "boot camp",
+        '"domestic violence"',
+        "author:bellassai",
+        "jurisdictions",
+    ):
+        result = index.search(q, limit=100, sort="newest")
+        out[q] = (
+            result.total,
+            [(h.key, h.title, h.authors) for h in result.hits],
+            result.facets,
+        )
+        out[q + " by relevance"] = [h.key for h in index.search(q, limit=5).hits]
+    return out
+
+
+def test_an_incremental_index_answers_what_a_full_build_does(tmp_path, monkeypatch):
+    import kg.build.state
+
+    folder = tmp_path / "inputs"
+    shutil.copytree(SEEDS, folder)
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=tmp_path / "data", progress=False, workers=2
+    )
+    build([folder], settings=settings)
+    assert keys(SearchIndex.open(current_build(settings.data_dir).search_path), "ncj:126413")
+    changed = folder / "ncj-100895.txt"
+    changed.write_text(changed.read_text().replace("18 jurisdictions", "19 jurisdictions"))
+    renamed = folder / "ncj-116902.txt"
+    renamed.write_text(renamed.read_text().replace("J P Bellassai", "J. P. Bellassai"))
+    (folder / "ncj-126413-abstractaspx.txt").unlink()
+    incremental = build([folder], settings=settings)
+    assert incremental.store_reused
+    inc = answers(settings.data_dir)
+    index = SearchIndex.open(current_build(settings.data_dir).search_path)
+    assert keys(index, "ncj:126413") == []  # deleted: never found
+    assert "100895" in keys(index, "jurisdictions")
+    monkeypatch.setattr(kg.build.state, "pipeline_version", lambda *folders: "another-version")
+    full = build([folder], settings=settings)
+    assert not full.store_reused
+    assert answers(settings.data_dir) == inc

@@ -28,6 +28,7 @@ from flask import Flask, jsonify
 
 from kg.errors import KgError, QueryError, StoreError
 from kg.namespaces import DCTERMS
+from kg.search import SearchIndex
 from kg.settings import Settings
 from kg.store import (
     CURRENT,
@@ -57,6 +58,7 @@ class GraphHandle:
         self._given = store is not None  # then there is no `current` link to follow
         self.build: BuildDir
         self.store: GraphStore
+        self.search: SearchIndex | None  # the build's full-text index, None when it has none
         self.manifest: dict
         if store is None:
             self._open()
@@ -75,6 +77,7 @@ class GraphHandle:
         # The graph's IRIs are what they were built with: the server answers for that base.
         self.settings = self.configured.with_(base=manifest.get("base") or self.configured.base)
         self.store = open_graph_store(self.settings, build)  # embedded, or settings.store
+        self.search = open_search(build)
         self.build = build
         self.manifest = manifest
         self._target = self._link_target()
@@ -89,6 +92,7 @@ class GraphHandle:
             manifest = store_manifest(store, base=self.configured.base)
         self.settings = self.configured.with_(base=manifest.get("base") or self.configured.base)
         self.store = store
+        self.search = open_search(build)
         self.build = build
         self.manifest = manifest
 
@@ -98,6 +102,15 @@ class GraphHandle:
         with self._lock:
             if self._link_target() != self._target:
                 self._open()  # the old store object is closed when the last request drops it
+
+
+def open_search(build: BuildDir) -> SearchIndex | None:
+    """The build's search index, or None when the build has none (an older build, a store
+    given without one)."""
+    try:
+        return SearchIndex.open(build.search_path)
+    except FileNotFoundError:
+        return None
 
 
 def store_manifest(store: GraphStore, *, base: str) -> dict:
@@ -169,8 +182,8 @@ def create_app(
         return jsonify(body), status
 
     # One blueprint per URL family, imported here so that kg.web can be imported first.
-    from kg.web import linked_data, oai, search_page, sparql
+    from kg.web import linked_data, oai, search, search_page, sparql
 
-    for module in (linked_data, sparql, oai, search_page):
+    for module in (linked_data, sparql, oai, search, search_page):
         app.register_blueprint(module.bp)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,45 @@ def test_a_page_on_another_site_reads_every_answer(page, live_server):
         "missing": [404, True],
         "malformed": [400, True],
     }
+
+
+def test_search_from_the_header_narrow_by_a_facet_and_page_on(page, live_server, tmp_path):
+    p = page.page
+    p.goto(f"{live_server}browse/")
+    p.fill("header form[role=search] input[name=q]", "the")
+    p.press("header form[role=search] input[name=q]", "Enter")
+    p.wait_for_url("**/search?q=the")
+    assert p.input_value("#q") == "the"
+    total = int(p.inner_text("#total").split()[0].replace(",", ""))
+    hits = p.locator("#hits > li")
+    assert total > 1 and hits.count() >= 1
+    assert p.locator("#hits mark").count() >= 1  # the matched words highlighted
+    p.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+    # A facet narrows the search and shows as chosen, with a link that removes it.
+    facet = p.locator("#facet-decade li a >> nth=0")
+    value = facet.inner_text()
+    count = int(p.inner_text("#facet-decade li small >> nth=0").replace(",", ""))
+    facet.click()
+    p.wait_for_url("**facet=decade**")
+    narrowed = int(p.inner_text("#total").split()[0].replace(",", ""))
+    assert narrowed == count and narrowed <= total
+    assert value in p.inner_text("#chosen")
+    p.screenshot(path=str(tmp_path / "narrowed.png"), full_page=True)
+    # Paging on keeps the query and the facet.
+    assert narrowed > 2
+    p.goto(p.url + "&limit=2")
+    first = p.locator("#hits > li a.title").all_inner_texts()
+    assert len(first) == 2
+    p.click("a[rel=next]")
+    p.wait_for_url("**offset=2**")
+    asked = urllib.parse.parse_qs(urllib.parse.urlsplit(p.url).query)
+    assert asked["q"] == ["the"] and asked["facet"] == [f"decade:{value}"]
+    second = p.locator("#hits > li a.title").all_inner_texts()
+    assert second and not set(second) & set(first)
+    assert p.inner_text("nav.pager strong") == "2"
+    p.screenshot(path=str(tmp_path / "page-2.png"), full_page=True)
+    # The chosen facet's link removes it: back to every match.
+    p.click("#chosen a")
+    p.wait_for_load_state()
+    assert int(p.inner_text("#total").split()[0].replace(",", "")) == total
+    assert page.clean(), (page.dialogs, page.errors)

@@ -252,3 +252,56 @@ def test_a_malformed_query_shows_its_message_with_status_400(app, base):
     doc = html.fromstring(resp.get_data())
     assert "unbalanced quote" in doc.get_element_by_id("search-error").text_content()
     assert doc.get_element_by_id("q").get("value") == '"boot camp'
+
+
+# -- end to end, on the seeds' index --------------------------------------------------------------
+
+
+def test_the_header_box_finds_a_seed_record_by_its_words(client):
+    doc = html.fromstring(client.get("/search?q=intimate+partner+stalking").data)
+    titles = doc.xpath("//ol[@id='hits']/li/a[@class='title']")
+    assert titles and "Stalking" in titles[0].text_content()
+    assert titles[0].get("href") == "/doc/record/241675.html"
+    assert client.get(titles[0].get("href")).status_code == 200
+    assert doc.xpath("//ol[@id='hits']//p[@class='snippet']/mark")
+
+
+def test_facet_links_narrow_the_search_and_the_chosen_one_removes_itself(client):
+    doc = html.fromstring(client.get("/search?q=").data)
+    everything = int(doc.get_element_by_id("total").text_content().split()[0].replace(",", ""))
+    link = doc.xpath("//section[@id='facet-type']//a")[0]
+    count = int(link.getnext().text.replace(",", ""))
+    narrowed = html.fromstring(client.get(link.get("href")).data)
+    total = narrowed.get_element_by_id("total").text_content()
+    assert int(total.split()[0].replace(",", "")) == count < everything
+    (remove,) = narrowed.xpath("//p[@id='chosen']//a")
+    back = html.fromstring(client.get(remove.get("href")).data)
+    assert (
+        back.get_element_by_id("total").text_content()
+        == doc.get_element_by_id("total").text_content()
+    )
+
+
+def test_the_opensearch_template_url_answers(client):
+    root = etree.fromstring(client.get("/opensearch.xml").data)
+    for u in root.iter(f"{OPENSEARCH}Url"):
+        if u.get("rel") == "self":
+            continue
+        url = urllib.parse.urlsplit(u.get("template").replace("{searchTerms}", "stalking"))
+        resp = client.get(f"{url.path}?{url.query}", headers={"Accept": "*/*"})
+        assert resp.status_code == 200 and resp.mimetype == u.get("type"), u.get("type")
+
+
+@pytest.mark.parametrize("query", ['"boot camp', "title:", "a OR", "year:19x0..1999"])
+def test_a_malformed_query_is_a_400_page_that_says_why(client, query):
+    resp = client.get("/search?" + urllib.parse.urlencode({"q": query}))
+    assert resp.status_code == 400 and resp.mimetype == "text/html"
+    doc = html.fromstring(resp.data)
+    assert doc.get_element_by_id("q").get("value") == query  # to be mended in place
+    assert "column" in doc.get_element_by_id("search-error").text_content()
+
+
+def test_a_bad_parameter_is_a_400_page(client):
+    resp = client.get("/search?q=x&facet=nosuch:1")
+    assert resp.status_code == 400 and resp.mimetype == "text/html"
+    assert "nosuch" in html.fromstring(resp.data).get_element_by_id("search-error").text_content()

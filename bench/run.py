@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import search_bench  # noqa: E402
 from sparql_bench import Endpoint, free_port, machine, percentile, wait_ready  # noqa: E402
 
 from kg.build import build  # noqa: E402
@@ -389,6 +390,8 @@ def report(results: dict) -> str:
             f"rdflib in-memory graph: loaded in {r['load_seconds']:.1f} s, "
             f"peak {gib(r['peak_bytes'])}."
         )
+    if "search" in results:
+        lines += search_bench.lines(results["search"], results["records"])
     return "\n".join(lines)
 
 
@@ -452,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
         with_rdflib=not args.no_rdflib,
         deref_seconds=2.0 if args.smoke else 10.0,
         rdflib_rounds=args.rdflib_rounds,
+    )
+    results["search"] = search_bench.measure(
+        data,
+        seeds_data=search_bench.build_seeds(args.work),
+        seconds=2.0 if args.smoke else 10.0,
     )
     results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(report(results))

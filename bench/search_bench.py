@@ -2,7 +2,8 @@
 8 concurrent clients over a mix of 100 queries, and relevance (a record's full title finds it
 first), on the benchmark's corpus and on the seeds.
 
-Used by bench/run.py; `python bench/search_bench.py DATA_DIR` measures one built data folder.
+Used by bench/run.py; `python bench/search_bench.py DATA_DIR [SEEDS_DATA_DIR]` measures built
+data folders.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def relevance(index: SearchIndex) -> dict:
             if not words:
                 continue
             total += 1
-            top = index.search(" ".join(words), limit=10).hits
+            top = index.search(" ".join(words), limit=100).hits
             for other in top:
                 if other.key == hit.key:
                     found += 1
@@ -201,8 +202,10 @@ def lines(search: dict, records: int) -> list[str]:
 
 
 if __name__ == "__main__":
-    result = measure(Path(sys.argv[1]), seeds_data=None, seconds=5.0)
-    print("\n".join(lines(result, 0)))
+    data = Path(sys.argv[1])
+    result = measure(data, seeds_data=Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+    records = SearchIndex.open((data / "current" / "search").resolve()).search("").total
+    print("\n".join(lines(result, records)))
 
 
 def build_seeds(work: Path) -> Path:

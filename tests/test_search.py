@@ -131,6 +131,13 @@ def test_sorts_and_pages(index):
     assert page == all_keys[3:6]
 
 
+def test_a_limit_of_zero_counts_and_an_offset_past_the_end_is_empty(index):
+    counted = index.search("police", limit=0)
+    assert counted.total == len(keys(index, "police")) and counted.hits == []
+    assert index.search("", limit=0, sort="newest").hits == []
+    assert index.search("police", offset=10_000).hits == []
+
+
 def test_snippets_are_escaped_and_marked(index):
     hit = index.search("boot camp").hits[0]
     assert "<mark>" in hit.snippet and hit.snippet.count("<mark>") == hit.snippet.count("</mark>")

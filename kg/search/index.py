@@ -198,6 +198,8 @@ class IndexReader:
         """(total, page rows, facets) of one search. A page row: key, IRI, title, year,
         authors, types, journal, snippet, score."""
         searcher = self.searcher
+        wanted = limit
+        limit = max(limit, 1)  # Tantivy's collectors refuse a limit of 0: count, drop the hit
         if sort == "relevance" and text is not None:
             found = searcher.search(query, limit, count=True, offset=offset)
         else:
@@ -219,7 +221,7 @@ class IndexReader:
             else []
         )
         rows = []
-        for order_key, address in found.hits:
+        for order_key, address in found.hits[:wanted]:
             doc = searcher.doc(address)
             display = json.loads(doc.get_first("display"))
             rows.append(

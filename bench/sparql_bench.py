@@ -29,6 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# kg's own query extension, text search (docs/sparql.md): only kg answers a query that uses it.
+TEXT_SEARCH = "https://w3id.org/ncjrs-kg/search#"
+
+
+def kg_only(query: str) -> bool:
+    """Whether the query uses kg's text search, which `oxigraph serve` has no index for."""
+    return TEXT_SEARCH in query
 
 
 def free_port() -> int:
@@ -150,12 +157,13 @@ def main() -> None:
         rows: dict[str, int] = {}
         for path in queries:
             text = path.read_text(encoding="utf-8")
-            answers = [e.run(text)[1] for e in endpoints]  # warm-up, and the answers must agree
-            if answers[0] != answers[1]:
+            these = endpoints[:1] if kg_only(text) else endpoints
+            answers = [e.run(text)[1] for e in these]  # warm-up, and the answers must agree
+            if len(set(answers)) > 1:
                 sys.exit(f"{path.name}: kg and oxigraph answered differently")
             rows[path.stem] = len(json.loads(answers[0])["results"]["bindings"])
             for n in range(args.rounds):
-                for e in endpoints if n % 2 == 0 else endpoints[::-1]:
+                for e in these if n % 2 == 0 else these[::-1]:
                     times.setdefault((path.stem, e.name), []).append(e.run(text)[0] * 1000)
     finally:
         for proc in (kg, ox):
@@ -173,7 +181,13 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     worst = 0.0
     for path in queries:
-        kg_t, ox_t = times[(path.stem, "kg")], times[(path.stem, "oxigraph")]
+        kg_t, ox_t = times[(path.stem, "kg")], times.get((path.stem, "oxigraph"))
+        if ox_t is None:  # kg's text search: nothing to compare with
+            print(
+                f"| {path.stem} | {rows[path.stem]} | {statistics.median(kg_t):.1f} | "
+                f"{percentile(kg_t, 0.95):.1f} | – | – | – |"
+            )
+            continue
         ratio = statistics.median(kg_t) / statistics.median(ox_t)
         worst = max(worst, ratio)
         print(

@@ -283,3 +283,92 @@ def test_kg_query_answers_text_search_from_the_builds_index(tmp_path, monkeypatc
     )
     with pytest.raises(QueryError, match="malformed query"):
         with_text_search(q + " }", build, base=BASE)
+
+
+# -- a real client (SPARQLWrapper) against the live server and the seed build's own index -------
+
+SCHEMA = "PREFIX schema: <http://schema.org/>\n"
+
+
+def ask_live(base: str, query: str) -> list[dict]:
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    client = SPARQLWrapper(base + "sparql")
+    client.setQuery(query)
+    client.setReturnFormat(JSON)
+    return client.query().convert()["results"]["bindings"]
+
+
+def titled(base: str, phrase: str) -> set[str]:
+    """Records whose title holds the phrase, found without the index (a substring scan)."""
+    rows = ask_live(
+        base,
+        DCT + f'SELECT ?r {{ ?r dcterms:title ?t FILTER(CONTAINS(LCASE(?t), "{phrase}")) }}',
+    )
+    return {r["r"]["value"] for r in rows}
+
+
+@pytest.mark.live
+def test_top_authors_of_the_records_about_boot_camps(live_server):
+    rows = ask_live(
+        live_server,
+        KGX + SCHEMA + "SELECT ?name (COUNT(?record) AS ?records) WHERE { "
+        '?record kgx:search "boot camp" . ?record schema:author/schema:name ?name } '
+        "GROUP BY ?name ORDER BY DESC(?records) ?name",
+    )
+    assert (rows[0]["name"]["value"], rows[0]["records"]["value"]) == ("D L MacKenzie", "2")
+
+
+@pytest.mark.live
+def test_the_search_form_joined_with_titles_finds_every_titled_match(live_server):
+    rows = ask_live(
+        live_server,
+        KGX + DCT + 'SELECT ?record ?title { ?record kgx:search "shock incarceration" . '
+        "?record dcterms:title ?title }",
+    )
+    found = {r["record"]["value"] for r in rows}
+    assert titled(live_server, "shock incarceration") <= found and found
+
+
+@pytest.mark.live
+def test_the_score_form_is_ordered_and_limited(live_server):
+    q = (
+        KGX
+        + DCT
+        + (
+            'SELECT ?record ?score { (?record ?score) kgx:query ("boot camp" {n}) } '
+            "ORDER BY DESC(?score)"
+        )
+    )
+    every = ask_live(live_server, q.replace("{n}", "100"))
+    scores = [float(r["score"]["value"]) for r in every]
+    assert len(scores) >= 2 and scores == sorted(scores, reverse=True)
+    assert all(r["score"]["datatype"].endswith("#double") for r in every)
+    best = ask_live(live_server, q.replace("{n}", "1"))
+    assert [r["record"] for r in best] == [every[0]["record"]]
+
+
+@pytest.mark.live
+def test_optional_text_search_marks_the_records_it_finds(live_server):
+    rows = ask_live(
+        live_server,
+        KGX + DCT + "SELECT ?record ?hit { ?record a dcterms:BibliographicResource "
+        'OPTIONAL { (?record ?hit) kgx:query "drug testing" } }',
+    )
+    hits = {r["record"]["value"] for r in rows if "hit" in r}
+    assert 0 < len(hits) < len(rows)  # every record, the ones found with a score
+    assert titled(live_server, "drug testing") <= hits
+
+
+@pytest.mark.live
+def test_errors_come_back_as_400s_with_their_message(live_server):
+    import requests
+
+    for query, message in (
+        ('SELECT * { ?r kgx:search "\\"boot camp" }', "text search"),
+        ("SELECT * { ?r kgx:search ?words }", "must be a literal"),
+        ('SELECT * { <http://x/> kgx:search "camp" }', "must be a variable"),
+    ):
+        resp = requests.get(live_server + "sparql", params={"query": KGX + query}, timeout=30)
+        assert resp.status_code == 400, query
+        assert message in resp.json()["error"], resp.json()

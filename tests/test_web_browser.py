@@ -188,6 +188,8 @@ def test_home_page_charts_and_browse_paging(page, live_server, tmp_path):
     p.wait_for_url("**/browse/person")
     first = p.locator("#items li a").all_inner_texts()
     assert len(first) == 50
+    assert p.locator("#items li .count").count() == 50  # each person's record count
+    p.screenshot(path=str(tmp_path / "people.png"), full_page=True)
     p.click("a[rel=next]")
     p.wait_for_url("**page=2**")
     second = p.locator("#items li a").all_inner_texts()
@@ -200,6 +202,13 @@ def test_home_page_charts_and_browse_paging(page, live_server, tmp_path):
     p.click("svg.chart >> nth=0 >> a >> nth=0")
     p.wait_for_load_state()
     assert "/browse/record?year=" in p.url and p.locator("#items li").count() >= 1
+    # Every record, in title order.
+    p.goto(f"{live_server}browse/record")
+    p.click("#sorts >> text=Title")
+    p.wait_for_url("**sort=title**")
+    titles = p.locator("#items li a").all_inner_texts()
+    assert len(titles) == 50 and titles[0].casefold() <= titles[-1].casefold()
+    p.screenshot(path=str(tmp_path / "records.png"), full_page=True)
     assert page.clean(), (page.dialogs, page.errors)
 
 

@@ -604,6 +604,9 @@ def test_browse_lists_every_record_paged_in_each_order(client, app, monkeypatch)
     first = html.fromstring(client.get("/browse/record").data)
     assert first.xpath("//span[@id='sorts']/strong/text()") == ["Newest first"]
     assert len(first.xpath("//ol[@id='items']/li")) == 7
+    numbers = first.xpath("//nav[@class='pager']/span[@class='pages']/a/@href")
+    assert numbers[:2] == ["?page=2", "?page=3"]  # page links, the last one among them
+    assert numbers[-1] == f"?page={-(-len(facts) // 7)}"
     by = {}
     for sort in ("newest", "oldest", "title"):
         seen = walk(client, f"/browse/record?sort={sort}")

@@ -164,6 +164,8 @@ def test_pages_keep_the_query_filters_and_sort(app, base):
     assert "offset" not in query(numbers[0].get("href"))
     last = page(app, result(base, offset=80))
     assert not last.xpath("//a[@rel='next']") and last.xpath("//a[@rel='prev']")
+    counts_only = page(app, result(base, limit=0, offset=0, hits=[]))
+    assert not counts_only.xpath("//nav[@class='pager']")
 
 
 def test_sort_links_keep_the_search_and_start_at_the_first_page(app, base):

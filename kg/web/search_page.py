@@ -137,7 +137,9 @@ class Links:
     def pages(self) -> tuple[list[PageLink], str | None, str | None]:
         """Page numbers around the current page (with the first and last), previous, next."""
         r = self.result
-        limit = max(r.limit, 1)
+        if r.limit < 1:  # limit=0 asks for the counts and facets only: nothing to page
+            return [], None, None
+        limit = r.limit
         pages = max(1, -(-r.total // limit))
         current = r.offset // limit + 1
         shown = {1, pages, *range(current - PAGE_LINKS, current + PAGE_LINKS + 1)}

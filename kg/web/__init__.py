@@ -18,6 +18,7 @@ such as an `EmbeddedStore` over a pyoxigraph Store of a few triples, with no bui
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -42,6 +43,9 @@ from kg.web import responses, security
 # The build folder of a store handed in without one: a path that cannot exist (under the null
 # device), so its dumps, reports and change log are simply absent.
 NO_BUILD = BuildDir(Path(os.devnull) / "no-build")
+
+
+log = logging.getLogger(__name__)
 
 
 class GraphHandle:
@@ -106,10 +110,15 @@ class GraphHandle:
 
 def open_search(build: BuildDir) -> SearchIndex | None:
     """The build's search index, or None when the build has none (an older build, a store
-    given without one)."""
+    given without one) or it cannot be opened. Tantivy takes a lock file in the index folder to
+    open it, which a read-only file system refuses: the server then answers everything but
+    search, which says it is unavailable, instead of failing to start."""
     try:
         return SearchIndex.open(build.search_path)
     except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # tantivy reports a refused lock file as ValueError
+        log.warning("search index of %s not opened: %s", build.path.name, exc)
         return None
 
 

@@ -127,7 +127,10 @@ def search():
         params = search_params()
         index = current_app.extensions["kg"].search
         if index is None:
-            raise StoreError("this build has no search index; run `kg build` again")
+            raise StoreError(
+                "the search index is not available: this build has none (run `kg build` "
+                "again) or it could not be opened (see the server's log)"
+            )
         result = index.search(
             params["q"],
             filters=params["filters"],

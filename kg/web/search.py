@@ -1,4 +1,5 @@
-"""`/search`: full-text search with facets (kg.search) as JSON and CSV; HTML is kg.web.search_page.
+"""`/search`: full-text search with facets (kg.search) as JSON and CSV; the HTML page is drawn by
+kg.web.search_page.
 
 Parameters: `q` (the query language of kg.search.query), `limit` (1..100, default 20; more is
 a 400 naming the parameter), `offset`, `sort` (relevance, newest, oldest) and repeated
@@ -10,7 +11,6 @@ the one ../shared/CONTRACT.md fixes; docs/search.md describes it.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 
 from flask import Blueprint, current_app, jsonify, request
@@ -18,12 +18,13 @@ from flask import Blueprint, current_app, jsonify, request
 from kg.errors import StoreError
 from kg.formats import HTML, JSON, RESULTS_CSV, Format
 from kg.search import FACETS, MAX_LIMIT, SORTS, SearchError, SearchResult
-from kg.web import responses
+from kg.web import responses, search_page
 from kg.web.negotiation import negotiate
 
 bp = Blueprint("search", __name__)
 
 DEFAULT_LIMIT = 20
+OFFERED: tuple[Format, ...] = (HTML, JSON, RESULTS_CSV)  # people first: a browser gets the page
 CSV_COLUMNS = ("id", "title", "year", "authors", "score")
 
 
@@ -68,16 +69,6 @@ def _integer(name: str, default: int, *, low: int, high: int | None) -> int:
     return value
 
 
-def _page_module():
-    """kg.web.search_page (the HTML page), when it exists."""
-    try:
-        return importlib.import_module("kg.web.search_page")
-    except ModuleNotFoundError as exc:
-        if exc.name != "kg.web.search_page":
-            raise
-        return None
-
-
 def as_json(result: SearchResult) -> dict:
     """The answer ../shared/CONTRACT.md fixes, with limit, sort, filters and every facet."""
     return {
@@ -118,10 +109,8 @@ def as_csv(result: SearchResult) -> str:
 
 @bp.get("/search")
 def search():
-    page = _page_module()
-    offered: tuple[Format, ...] = (HTML, JSON, RESULTS_CSV) if page else (JSON, RESULTS_CSV)
     fmt = negotiate(
-        offered, format_param=request.args.get("format"), accept=request.headers.get("Accept")
+        OFFERED, format_param=request.args.get("format"), accept=request.headers.get("Accept")
     ).format
     try:
         params = search_params()
@@ -139,16 +128,16 @@ def search():
             offset=params["offset"],
         )
     except (SearchError, StoreError) as exc:
-        if fmt is not HTML or not hasattr(page, "html_error"):
+        if fmt is not HTML:
             raise  # the app's one error table: 400 or 503 with {"error": ...}
         status = 400 if isinstance(exc, SearchError) else 503
         resp = current_app.make_response(
-            page.html_error(str(exc), request.args.get("q", ""), status)
+            search_page.html_error(str(exc), request.args.get("q", ""), status)
         )
         resp.vary.add("Accept")
         return resp
     if fmt is HTML:
-        resp = current_app.make_response(page.html_page(result, params))
+        resp = current_app.make_response(search_page.html_page(result, params))
     elif fmt is RESULTS_CSV:
         resp = responses.respond(as_csv(result), RESULTS_CSV)
     else:

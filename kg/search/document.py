@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from kg.record import Record
 
-# The index's text columns, in the order of the FTS5 table (kg.search.index), each with its
-# BM25 weight: a match in the title counts ten times one in the abstract.
+# The index's text fields (kg.search.index), each with its BM25 weight: a match in the title
+# counts ten times one in the abstract.
 TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("title", 10.0),
     ("names", 5.0),  # people: authors and editors, as written and by their published name
@@ -42,7 +42,7 @@ class Document:
     iri: str
     title: str
     year: int | None
-    date: str  # YYYY-MM-DD as far as known ("" when undated): the order of newest and oldest
+    date: str  # ISO as far as known (1995, 1995-07, 1995-07-14; "" undated): newest and oldest
     authors: list[str]
     types: list[str]
     journal: str | None
@@ -116,12 +116,7 @@ def make_document(
         iri=iri,
         title=record.title or "",
         year=year,
-        date="-".join(
-            f"{n:02d}" if i else f"{n:04d}"
-            for i, n in enumerate(x for x in (year, date and date.month, date and date.day) if x)
-        )
-        if year
-        else "",
+        date=date.isoformat() if date else "",
         authors=[a.name for a in authors] + editors,
         types=types,
         journal=journal,

@@ -72,6 +72,7 @@ def _patch_previous(
         if old == new:
             continue
         _diff_lines(old, new, removed, added)
+        difference.redescribed[(kind, key)] = old
         state.put_entity(kind, key, new)
     removed_quads, added_quads = _parse_lines(removed), _parse_lines(added)
     touched = (

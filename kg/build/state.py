@@ -178,6 +178,10 @@ class Difference:
 
     records: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     entities: set[tuple[str, str]] = field(default_factory=set)
+    # Of those, the ones whose published description changed, with their previous N-Triples
+    # (None: new): the load stage fills it, the index stage re-indexes only what a new label
+    # touches.
+    redescribed: dict[tuple[str, str], str | None] = field(default_factory=dict)
     small: bool = True  # small enough to apply to a copy of the previous store
 
 

@@ -91,12 +91,30 @@ def test_stemming_case_and_accents_fold(index):
         ("OR police", "OR needs a word before it"),
         ("(police)", "parentheses"),
         ("*", "prefix needs"),
+        ("polic*~", "cannot be fuzzy"),
+        ('"boot camp"~', "cannot be fuzzy"),
     ],
 )
 def test_a_malformed_query_says_what_is_wrong(index, query, says):
     with pytest.raises(SearchError) as caught:
         index.search(query)
     assert says in str(caught.value) and caught.value.column >= 1
+
+
+def test_a_misspelt_word_finds_its_close_spellings_and_says_so(index):
+    exact = index.search("boot camp prisons")
+    misspelt = index.search("boot cmap prisons")  # "cmap": in no record
+    assert misspelt.approximate == ["cmap"] and exact.approximate == []
+    assert misspelt.hits[0].key == exact.hits[0].key == "126413"
+    assert set(keys(index, "boot cmap")) >= set(keys(index, "boot camp"))
+    # A word that exists is never loosened: "camps" finds camp's records, not "cams" or "came".
+    assert index.search("camp").approximate == []
+    assert set(keys(index, "camp")) == set(keys(index, "camps"))
+    # Written with ~, an existing word takes its close spellings too.
+    written = index.search("jail~")
+    assert written.approximate == ["jail"] and written.total >= index.search("jail").total
+    # Too short to loosen: two letters are matched as written.
+    assert index.search("zq").total == 0 and index.search("zq").approximate == []
 
 
 def test_bad_parameters_are_search_errors(index):

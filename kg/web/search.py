@@ -78,6 +78,7 @@ def as_json(result: SearchResult) -> dict:
         "limit": result.limit,
         "sort": result.sort,
         "filters": [{"facet": name, "value": value} for name, value in result.filters],
+        "approximate": result.approximate,
         "results": [
             {
                 "id": hit.iri,

@@ -98,7 +98,7 @@ class SearchIndex:
         offset: int = 0,
     ) -> SearchResult:
         """One page of the records matching `q` and the filters, with the facets' counts
-        over every match. Filters: AND across facets, OR between values of one facet. An
+        over every match. Filters: each one narrows (AND, two values of one facet too). An
         empty query lists the collection; its "relevance" is newest first."""
         from kg.search.query import parse
 

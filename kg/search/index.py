@@ -244,12 +244,10 @@ class IndexReader:
                     ),
                 )
             )
-        for name, values in filters:  # AND across facets, OR within one
-            either = [
-                (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, f"f_{name}", v))
-                for v in values
-            ]
-            parts.append((tantivy.Occur.Must, tantivy.Query.boolean_query(either)))
+        for name, values in filters:  # every filter narrows, as the counts beside them say
+            for value in values:
+                term = tantivy.Query.term_query(self.schema, f"f_{name}", value)
+                parts.append((tantivy.Occur.Must, term))
         whole = parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
         return whole, text, approximate
 

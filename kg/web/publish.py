@@ -125,7 +125,7 @@ def dumps():
     )
 
 
-@bp.get("/dumps/<path:name>")
+@bp.get("/dumps/<path:name>", merge_slashes=False)  # "//" names no release: a 404
 def dump_file(name: str):
     """A file of the newest release, or `{release}/` (its listing) or `{release}/{file}`."""
     entry = _dump_entries().get(name)

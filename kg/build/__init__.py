@@ -363,7 +363,7 @@ def build(
                     state, work.dumps, workers=settings.workers, base=settings.base
                 )
                 clock.start("changes")
-                changes = _change_files(work, previous, loaded.change)
+                changes = _change_files(work, previous, loaded.change, state, base=settings.base)
                 if changes.entries:
                     entries += changes.entries
                     dumps.write_checksums(work.dumps, entries)
@@ -412,36 +412,44 @@ def build(
 
 
 def _change_files(
-    work: BuildDir, previous: BuildDir | None, change: ChangedLines | None
+    work: BuildDir,
+    previous: BuildDir | None,
+    change: ChangedLines | None,
+    state: BuildState,
+    *,
+    base: str,
 ) -> ChangeFiles:
-    """The change files against the previous build, or none and the manifest's reason why; the
-    previous build's release again when nothing changed."""
+    """The change files against the previous build (from the load stage's difference, else by
+    comparing the two states), or none and why; the previous release again if nothing changed."""
     from kg.build.changefiles import (
         ChangeFiles,
+        compare_states,
         keep_previous_release,
         net_change,
         write_change_files,
     )
+    from kg.build.state import StateReader
 
     if previous is None:
         return ChangeFiles([], {"none": "no previous build with this base"})
-    if change is None:
-        return ChangeFiles(
-            [],
-            {
-                "from_build": previous.path.name,
-                "none": "the whole graph was loaded again (other code, or more than a fifth "
-                "of the records changed): download the dumps whole",
-            },
-        )
-    if net_change(change) == ([], []):
-        return keep_previous_release(work.dumps, previous.manifest(), previous.dumps)
-    return write_change_files(
-        work.dumps,
-        change,
-        previous_build=previous.path.name,
-        previous_release=release_name(previous.manifest()),
-    )
+    origin = {
+        "previous_build": previous.path.name,
+        "previous_release": release_name(previous.manifest()),
+    }
+    if change is not None:
+        if net_change(change) == ([], []):
+            return keep_previous_release(work.dumps, previous.manifest(), previous.dumps)
+        return write_change_files(work.dumps, change, **origin)
+    reader = StateReader(previous.state_path)
+    try:
+        compared = compare_states(work.dumps, state, reader, base=base, **origin)
+    finally:
+        reader.close()
+    if compared.summary["removed"] or compared.summary["added"]:
+        return compared
+    for entry in compared.entries:  # other code, the same graph
+        (work.dumps / entry["name"]).unlink()
+    return keep_previous_release(work.dumps, previous.manifest(), previous.dumps)
 
 
 def _write_error(exc: OSError | sqlite3.Error, data_dir: Path) -> StoreError:

@@ -17,14 +17,17 @@ difference is not held); the manifest's "changes" says which.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.build.dumps import gzip_member
-from kg.build.load import ChangedLines
+from kg.build.dumps import SCHEMES_PART
+from kg.build.load import ChangedLines, scheme_ntriples
+from kg.build.state import BuildState, StateReader, unpack
 from kg.formats import NTRIPLES
 
 REMOVED_FILE = "kg-removed.nt.gz"
@@ -73,44 +76,148 @@ def write_change_files(
 ) -> ChangeFiles:
     """Write the two files from the lines the load stage found (net_change)."""
     removed, added = net_change(change)
-    dumps.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for name, lines, what, load in (
-        (
-            REMOVED_FILE,
-            removed,
-            "removed",
-            f"delete each of its triples from release {previous_release}'s graph "
-            "(SPARQL DELETE DATA, or drop the lines from its kg.nt.gz)",
-        ),
-        (
-            ADDED_FILE,
-            added,
-            "added",
-            f"insert each of its triples into release {previous_release}'s graph, after "
-            f"{REMOVED_FILE}'s are deleted",
-        ),
-    ):
-        member = gzip_member("".join(line + "\n" for line in lines).encode("utf-8"))
-        (dumps / name).write_bytes(member)
-        entries.append(
-            {
-                "name": name,
-                "format": NTRIPLES.name,
-                "media_type": NTRIPLES.media_type,
-                "size": len(member),
-                "sha256": hashlib.sha256(member).hexdigest(),
-                "title": f"The triples {what} since release {previous_release}, "
-                "for mirrors that update by the difference",
-                "load": load,
-                "change": what,
-                "triples": len(lines),
-            }
+    with _ChangeWriter(dumps) as out:
+        out.removed(removed)
+        out.added(added)
+    return out.result(previous_build=previous_build, previous_release=previous_release)
+
+
+def compare_states(
+    dumps: Path,
+    state: BuildState,
+    previous: StateReader,
+    *,
+    base: str,
+    previous_build: str,
+    previous_release: str,
+) -> ChangeFiles:
+    """The change files when the build did not keep the difference (it loaded everything
+    again): every published record and every entity of the previous build's state against this
+    one's, by key, a pair at a time, so nothing is held but one description. Descriptions
+    that are equal (most, after a change of code) cost a comparison."""
+    with _ChangeWriter(dumps) as out:
+        records = _by_key(previous.published_packed(), state.published_packed())
+        for old, new in records:
+            if old != new:  # packed alike: the same text
+                out.difference(unpack(old) if old else None, unpack(new) if new else None)
+        entities = _by_key(
+            (((kind, key), text) for kind, key, text in previous.entities()),
+            (((kind, key), text) for kind, key, text in state.entities()),
         )
-    summary = {
-        "from_build": previous_build,
-        "from_release": previous_release,
-        "removed": len(removed),
-        "added": len(added),
-    }
-    return ChangeFiles(entries, summary)
+        for old, new in entities:
+            if old != new:
+                out.difference(old, new)
+        old_schemes = b"".join(previous.dump_members(SCHEMES_PART, NTRIPLES.name))
+        out.difference(gzip.decompress(old_schemes).decode("utf-8"), scheme_ntriples(base))
+    return out.result(previous_build=previous_build, previous_release=previous_release)
+
+
+def _by_key(old: Iterable[tuple], new: Iterable[tuple]) -> Iterator[tuple]:
+    """(old value, new value) of two (key, value) sequences sorted by key; None where one has
+    no such key."""
+    old_it, new_it = iter(old), iter(new)
+    a, b = next(old_it, None), next(new_it, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            yield a[1], None
+            a = next(old_it, None)
+        elif a is None or b[0] < a[0]:
+            yield None, b[1]
+            b = next(new_it, None)
+        else:
+            yield a[1], b[1]
+            a, b = next(old_it, None), next(new_it, None)
+
+
+class _ChangeWriter:
+    """The two change files, written as lines come (one gzip stream each, reproducible: no
+    name, no time) under temporary names, renamed once both are complete."""
+
+    def __init__(self, dumps: Path) -> None:
+        self.dumps = dumps
+        self.counts = {"removed": 0, "added": 0}
+
+    def __enter__(self) -> _ChangeWriter:
+        self.dumps.mkdir(parents=True, exist_ok=True)
+        self._files = {}
+        for what, name in (("removed", REMOVED_FILE), ("added", ADDED_FILE)):
+            raw = open(self.dumps / f".{name}.tmp", "wb")  # noqa: SIM115 - closed in __exit__
+            self._files[what] = (raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0))
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        for what, (raw, zipped) in self._files.items():
+            zipped.close()
+            raw.close()
+            tmp = self.dumps / f".{_NAMES[what]}.tmp"
+            if kind is None:
+                os.replace(tmp, self.dumps / _NAMES[what])
+            else:
+                tmp.unlink(missing_ok=True)
+
+    def removed(self, lines: Iterable[str]) -> None:
+        self._write("removed", lines)
+
+    def added(self, lines: Iterable[str]) -> None:
+        self._write("added", lines)
+
+    def difference(self, old: str | None, new: str | None) -> None:
+        """The lines of one record's (or entity's) old description not in its new, and back."""
+        before = set(old.splitlines()) if old else set()
+        after = set(new.splitlines()) if new else set()
+        self.removed(sorted(before - after))
+        self.added(sorted(after - before))
+
+    def _write(self, what: str, lines: Iterable[str]) -> None:
+        zipped = self._files[what][1]
+        for line in lines:
+            zipped.write(line.encode("utf-8") + b"\n")
+            self.counts[what] += 1
+
+    def result(self, *, previous_build: str, previous_release: str) -> ChangeFiles:
+        entries = []
+        for what, load in (
+            (
+                "removed",
+                f"delete each of its triples from release {previous_release}'s graph "
+                "(SPARQL DELETE DATA, or drop the lines from its kg.nt.gz)",
+            ),
+            (
+                "added",
+                f"insert each of its triples into release {previous_release}'s graph, after "
+                f"{REMOVED_FILE}'s are deleted",
+            ),
+        ):
+            path = self.dumps / _NAMES[what]
+            entries.append(
+                {
+                    "name": path.name,
+                    "format": NTRIPLES.name,
+                    "media_type": NTRIPLES.media_type,
+                    "size": path.stat().st_size,
+                    "sha256": _sha256(path),
+                    "title": f"The triples {what} since release {previous_release}, "
+                    "for mirrors that update by the difference",
+                    "load": load,
+                    "change": what,
+                    "triples": self.counts[what],
+                }
+            )
+        summary = {
+            "from_build": previous_build,
+            "from_release": previous_release,
+            "removed": self.counts["removed"],
+            "added": self.counts["added"],
+        }
+        return ChangeFiles(entries, summary)
+
+
+_NAMES = {"removed": REMOVED_FILE, "added": ADDED_FILE}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

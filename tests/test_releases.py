@@ -223,6 +223,10 @@ def test_releases_served_listed_and_described_to_real_clients(inputs, tmp_path):
             assert hashlib.sha256(dump.content).hexdigest() == expected["kg.nt.gz"]
             assert gzip.decompress(dump.content).startswith(b"<")
             # the release also answers by its build id, and its own listing in JSON
+            part = requests.get(f"{url}kg.nt.gz", headers={"Range": "bytes=0-9"}, timeout=10)
+            assert part.status_code == 206 and part.content == dump.content[:10]
+            tag = {"If-None-Match": f'"{expected["kg.nt.gz"]}"'}
+            assert requests.get(f"{url}kg.nt.gz", headers=tag, timeout=10).status_code == 304
             by_id = requests.get(f"{base}dumps/{manifest['build']}/kg.nt.gz", timeout=10)
             assert by_id.content == dump.content
             page = requests.get(url, params={"format": "json"}, timeout=10).json()

@@ -150,7 +150,7 @@ def dump_file(name: str):
             manifest,
             release=release.name,
             prefix=f"{graph_base()}dumps/{release.name}/",
-            validator=f"release|{release.build}",
+            validator=f"release|{release.build}|{data_version(graph().manifest)}",  # and the list
         )
     entry = entries.get(file_name)
     if entry is None:

@@ -22,6 +22,7 @@ This module only orchestrates; each stage is a module of its own:
     index     the search index (kg.search), beside the store, patched like it
     counts    whole-graph checks and stats.json, from the store
     dumps     the dumps, one gzip member per shard
+    changefiles  the triples removed and added since the previous build, for mirrors
     report    build.json, validation.json, validation.ttl
     workers   pools, bounded maps, the background job, the stage clock, progress
 

@@ -9,10 +9,12 @@ file's triples and inserts the second's, and then holds exactly this build's gra
 They are written from what the incremental build already knows: the lines the load stage took
 out of and put into the previous store (the previous state's N-Triples of the changed and
 deleted records and of the entities they name, kg.build.load.changed_lines), never by comparing
-whole dumps. A build with no such difference writes none: a cold build, a build whose base
-changed (every IRI is new), one made by other code (kg.build.state drops its caches) or one
-that changed more than a fifth of the records (then the store is loaded again and the
-difference is not held); the manifest's "changes" says which.
+whole dumps. A build that did not keep that difference (other code made it, so every record was
+converted again; or more than a fifth of the records changed, so the store was loaded again)
+compares the previous state with its own instead, record by record and entity by entity
+(`compare_states`). A cold build and a build whose base changed (every IRI is new) write none;
+the manifest's "changes" says why. A build that changed nothing is no new release: it keeps the
+previous build's change files (`keep_previous_release`).
 """
 
 from __future__ import annotations

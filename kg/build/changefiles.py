@@ -86,7 +86,7 @@ def write_change_files(
 
 def compare_states(
     dumps: Path,
-    state: BuildState,
+    state: BuildState | StateReader,
     previous: StateReader,
     *,
     base: str,

@@ -220,20 +220,26 @@ def publish_build(
 
 
 def _prune(data_dir: Path, *, keep: Path, keep_releases: int) -> None:
+    """Keep the newest KEEP_BUILDS builds whole and the newest build of each of the next
+    releases, up to keep_releases in all, with its downloads only; remove the rest. An older
+    build of a release a newer build still has (a rebuild that changed nothing) goes."""
     builds = sorted((p for p in (data_dir / BUILDS).iterdir() if p.is_dir()), key=lambda p: p.name)
     finished = [p for p in builds if not p.name.startswith(".")]
-    older = finished[:-KEEP_BUILDS]
-    extra = max(0, keep_releases - KEEP_BUILDS)  # releases kept beyond the whole builds
-    releases_only = set(older[len(older) - extra :]) if extra else set()
-    for old in older:
-        if old == keep:
-            continue
-        if old in releases_only:
+    releases: set[str] = set()
+    for n, old in enumerate(reversed(finished)):
+        try:
+            name = release_name(BuildDir(old).manifest())
+        except (OSError, ValueError, KeyError):
+            name = old.name
+        if n < KEEP_BUILDS or old == keep:
+            releases.add(name)
+        elif name in releases or len(releases) >= keep_releases:
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            releases.add(name)
             for part in old.iterdir():
                 if part.name not in RELEASE_PARTS:
                     _remove(part)
-        else:
-            shutil.rmtree(old, ignore_errors=True)
     for abandoned in (p for p in builds if p.name.startswith(INCOMPLETE)):
         shutil.rmtree(abandoned, ignore_errors=True)
 

@@ -357,7 +357,12 @@ def build(
             )
             try:
                 entries = dumps.write_dumps(
-                    state, work.dumps, workers=settings.workers, base=settings.base
+                    state,
+                    work.dumps,
+                    workers=settings.workers,
+                    base=settings.base,
+                    ontology_dir=settings.ontology_dir,
+                    clock=clock,
                 )
             except BaseException:
                 counting.cancel()

@@ -209,6 +209,7 @@ def pipeline_version(shapes_dir: Path, ontology_dir: Path) -> str:
     paths = sorted(p for p in root.rglob("*.py") if p.relative_to(root).parts[0] != "web")
     for folder in (Path(shapes_dir), Path(ontology_dir)):
         paths += sorted(folder.rglob("*.ttl")) if folder.is_dir() else []
+        paths += sorted(folder.rglob("*.jsonld")) if folder.is_dir() else []  # the context
     h = hashlib.sha256()
     for path in paths:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -578,6 +579,13 @@ class BuildState:
         self.conn.executemany(
             _INSERT_DUMP_PART,
             [(part, shard, digest, fmt, member) for fmt, member in members.items()],
+        )
+
+    def dump_pieces(self, fmt_name: str) -> Iterator[tuple[int, int, bytes]]:
+        """(part, shard, member) of every stored member of one format, in (part, shard) order."""
+        return self._rows(
+            "SELECT part, shard, member FROM dump_parts WHERE format = ? ORDER BY part, shard",
+            (fmt_name,),
         )
 
     def dump_members(self, fmt_name: str) -> Iterator[bytes]:

@@ -517,7 +517,7 @@ def record_line(
     Valid JSON-LD through the project's context: expanded, it gives the record's own triples
     less the Dublin Core twins of its schema.org values (see _LEFT_OUT) and the duplicated
     author links, plus the names, types and labels of what it points to as the entities' own
-    descriptions hold them. Keys the context does not define (`nameAsPrinted`, `date`, `year`)
+    descriptions hold them. Keys the context does not define (`nameAsPrinted`, `published`, `year`)
     are for people and drop out on expansion.
     """
     quads = list(ox.parse(item.ntriples.encode("utf-8"), ox.RdfFormat.N_TRIPLES))
@@ -549,7 +549,7 @@ def record_line(
     date = root.get("datePublished")
     iso = date.get("@value") if isinstance(date, dict) else date
     if iso:
-        line["date"] = iso
+        line["published"] = iso
         line["year"] = _int(iso[:4])
     return line
 

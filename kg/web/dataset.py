@@ -14,6 +14,7 @@ from rdflib.namespace import FOAF
 
 from kg.browse import BROWSE_FILE, OTHER, UNDATED, Orders, count_orders  # noqa: F401
 from kg.changes import PUBLISHED, iter_changes
+from kg.formats import DUMP_FORMATS
 from kg.iri import entity_iri, id_space
 from kg.namespaces import (
     DCAT,
@@ -171,17 +172,24 @@ def void_graph(st: Stats, manifest: dict) -> Graph:
     g.add((service, DCAT.endpointURL, URIRef(f"{base}sparql")))
     g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     g.add((service, DCAT.servesDataset, ds))
+    rdf_dumps = {f.name for f in DUMP_FORMATS}
     for dump in manifest.get("dumps", []):
         url = URIRef(f"{base}dumps/{dump['name']}")
-        dist = URIRef(f"{doc}#distribution-{dump['format']}")
-        g.add((ds, VOID.dataDump, url))
+        rdf = dump["format"] in rdf_dumps
+        # One distribution per file: the RDF dumps by format, the other downloads by file name.
+        name = dump["format"] if rdf else dump["name"].replace("/", "-")
+        dist = URIRef(f"{doc}#distribution-{name}")
+        if rdf:  # void:dataDump is for RDF (VoID §6.2); JSON Lines and tables are not
+            g.add((ds, VOID.dataDump, url))
         g.add((ds, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCTERMS.title, Literal(f"{dump['format']} dump, gzipped")))
+        title = dump.get("title") or f"{dump['format']} dump, gzipped"
+        g.add((dist, DCTERMS.title, Literal(title)))
         g.add((dist, DCAT.downloadURL, url))
         g.add((dist, DCAT.accessURL, URIRef(f"{base}dumps/")))
         g.add((dist, DCAT.mediaType, URIRef(IANA + dump["media_type"])))
-        g.add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
+        if dump["name"].endswith(".gz"):
+            g.add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
         g.add((dist, DCAT.byteSize, Literal(dump["size"], datatype=XSD.nonNegativeInteger)))
         g.add((dist, DCTERMS.license, URIRef(LICENSE)))
         g.add((dist, DCTERMS.issued, Literal(st.created, datatype=XSD.dateTime)))

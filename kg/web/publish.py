@@ -97,7 +97,7 @@ def dump_file(name: str):
     if entry is None:
         abort(404, description=f"There is no dump named {name}.")
     path = graph().build.dumps / entry["name"]
-    mimetype = "application/gzip" if name.endswith(".gz") else "text/plain"
+    mimetype = "application/gzip" if name.endswith(".gz") else entry["media_type"]
     resp = send_file(
         path,
         mimetype=mimetype,
@@ -107,10 +107,15 @@ def dump_file(name: str):
         max_age=3600,
         download_name=entry["name"],
     )
-    if mimetype == "text/plain":
-        resp.headers["Content-Type"] = content_type("text/plain")
+    resp.headers["Content-Type"] = content_type(mimetype)  # with charset when it is text
     resp.headers["Link"] = link(f"{graph_base()}.well-known/void", "describedby", "text/turtle")
     return resp
+
+
+@bp.get("/dumps/tables/<name>")
+def table_file(name: str):
+    """A table (Parquet, gzipped CSV) or the tables' data package, named as in the manifest."""
+    return dump_file(f"tables/{name}")
 
 
 REPORT_FILES: dict[str, Format] = {

@@ -19,8 +19,8 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 
 from kg.build import build
-from kg.build.dumps import shard_count, shard_of
 from kg.build.downloads import TABLES
+from kg.build.dumps import shard_count, shard_of
 from kg.jsonld import load_context
 from kg.settings import Settings
 from kg.synth import write_corpus

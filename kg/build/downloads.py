@@ -19,6 +19,7 @@ name of an entity it points to does.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -387,6 +388,7 @@ def record_shard_pieces(records: list[RecordInput], *, base: str) -> dict[str, b
     the JSON Lines piece's digest)."""
     rows: dict[str, list[dict]] = {t.name: [] for t in TABLES if t.side == "record"}
     refs: set[str] = set()
+    printed_by_record: dict[str, list] = {}
     spaces = entity_spaces(base)
     for item in records:
         quads = list(ox.parse(item.ntriples.encode("utf-8"), ox.RdfFormat.N_TRIPLES))
@@ -394,9 +396,11 @@ def record_shard_pieces(records: list[RecordInput], *, base: str) -> dict[str, b
         if iri is None:
             continue
         iri = iri.split("#", 1)[0]
-        for name, found in record_rows(
-            iri, quads, printed_names(item.record_json), base=base
-        ).items():
+        printed = printed_names(item.record_json)
+        printed_by_record[iri] = [
+            [role, position, name] for (role, position), name in printed.items()
+        ]
+        for name, found in record_rows(iri, quads, printed, base=base).items():
             rows[name] += found
         refs.update(
             q.object.value
@@ -405,6 +409,7 @@ def record_shard_pieces(records: list[RecordInput], *, base: str) -> dict[str, b
         )
     pieces = table_pieces(rows)
     pieces["refs"] = "\n".join(sorted(refs)).encode("utf-8")
+    pieces["printed"] = json.dumps(printed_by_record, ensure_ascii=False).encode("utf-8")
     return pieces
 
 
@@ -475,7 +480,10 @@ def entity_shard_pieces(ntriples: str, *, base: str) -> dict[str, bytes]:
         elif str(SKOS.Concept) in classes and iri.startswith(subject_space):
             rows["subjects"].append({"subject": iri, "label": _first(values, SKOS.prefLabel)})
     pieces = table_pieces(rows)
-    pieces["labels"] = json.dumps(labels, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    pieces["labels"] = "".join(
+        f"{iri}\t{json.dumps(label, sort_keys=True, ensure_ascii=False)}\n"
+        for iri, label in sorted(labels.items())
+    ).encode("utf-8")
     return pieces
 
 
@@ -499,31 +507,43 @@ _LISTS = (
 _NUMBERS = ("numberOfPages",)
 
 
-def refs_digest(refs: bytes, labels: dict[str, dict]) -> str:
+def load_labels(members: Iterable[bytes]) -> dict[str, bytes]:
+    """IRI -> what a line says of that entity (compact JSON), from the entity shards' pieces."""
+    labels: dict[str, bytes] = {}
+    for member in members:
+        for line in member.split(b"\n"):
+            if line:
+                iri, _, label = line.partition(b"\t")
+                labels[iri.decode("utf-8")] = label
+    return labels
+
+
+def refs_digest(refs: bytes, labels: dict[str, bytes]) -> str:
     """A digest of what a shard's lines say of the entities they point to."""
-    h = hashlib.sha256()
-    for iri in refs.decode("utf-8").split("\n") if refs else ():
-        h.update(iri.encode("utf-8") + b"\0")
-        h.update(json.dumps(labels.get(iri), sort_keys=True).encode("utf-8") + b"\n")
-    return h.hexdigest()
+    named = refs.decode("utf-8").split("\n") if refs else []
+    text = b"".join(iri.encode("utf-8") + b"\0" + labels.get(iri, b"") + b"\n" for iri in named)
+    return hashlib.sha256(text).hexdigest()
 
 
 def record_line(
-    item: RecordInput, *, compactor: Compactor, labels: dict[str, dict], context_url: str
+    nodes: dict[str, dict],
+    iri: str,
+    printed: dict[tuple[str, int], str],
+    *,
+    compactor: Compactor,
+    labels: dict[str, dict],
+    context_url: str,
 ) -> dict:
     """One record framed for people: its fields, authors in order (name as printed, canonical
     name, IRI), journal, agencies by role, grants, subjects, dates as printed and as ISO values.
+    `nodes` are the compact node objects of the record and its fragments (as in kg.jsonld.gz).
 
     Valid JSON-LD through the project's context: expanded, it gives the record's own triples
     less the Dublin Core twins of its schema.org values (see _LEFT_OUT) and the duplicated
     author links, plus the names, types and labels of what it points to as the entities' own
-    descriptions hold them. Keys the context does not define (`nameAsPrinted`, `published`, `year`)
-    are for people and drop out on expansion.
+    descriptions hold them. Keys the context does not define (`nameAsPrinted`, `published`,
+    `year`) are for people and drop out on expansion.
     """
-    quads = list(ox.parse(item.ntriples.encode("utf-8"), ox.RdfFormat.N_TRIPLES))
-    nodes = {n[compactor.id_key]: n for n in compactor.nodes(q.triple for q in quads)}
-    iri = next(k for k in nodes if "#" not in k)
-    printed = printed_names(item.record_json)
     root = {k: v for k, v in nodes.pop(iri).items() if k not in _LEFT_OUT}
     line = {"@context": context_url, **_embed(root, nodes, labels, compactor)}
     for role, term in (("author", "authorship"), ("editor", "editorship")):
@@ -580,18 +600,42 @@ def _embed_value(value, fragments, labels, compactor):
 
 
 def jsonl_piece(
-    records: list[RecordInput], *, compactor: Compactor, labels: dict, context_url: str
+    jsonld_member: bytes,
+    printed_piece: bytes,
+    *,
+    compactor: Compactor,
+    labels: dict,
+    context_url: str,
 ) -> bytes:
+    """A shard's lines, from its member of kg.jsonld.gz (the compact nodes of its records, so
+    nothing is parsed or compacted again) and the names its records print."""
     from kg.build.dumps import gzip_member
 
+    text = gzip.decompress(jsonld_member).decode("utf-8").lstrip(",\n")
+    records: dict[str, dict[str, dict]] = {}
+    for node in json.loads(f"[{text}]") if text else ():
+        node_id = node[compactor.id_key]
+        records.setdefault(node_id.split("#", 1)[0], {})[node_id] = node
+    printed = {
+        iri: {(role, position): name for role, position, name in names}
+        for iri, names in json.loads(printed_piece).items()
+    }
     lines = [
         json.dumps(
-            record_line(r, compactor=compactor, labels=labels, context_url=context_url),
+            record_line(
+                nodes,
+                iri,
+                printed.get(iri, {}),
+                compactor=compactor,
+                labels=labels,
+                context_url=context_url,
+            ),
             ensure_ascii=False,
             separators=(",", ":"),
         )
         + "\n"
-        for r in records
+        for iri, nodes in records.items()
+        if iri in nodes
     ]
     return gzip_member("".join(lines).encode("utf-8"))
 
@@ -599,14 +643,26 @@ def jsonl_piece(
 # -- the files -----------------------------------------------------------------------------------
 
 
+# Rows per Parquet row group: pieces are gathered to this many before they are written, since a
+# row group per shard (32 records) would make the file larger and slower to write and to read.
+ROW_GROUP_ROWS = 1 << 17
+
+
 def write_parquet(target: Path, table: Table, pieces: Iterator[bytes]) -> None:
     """One Parquet file from the kept Arrow pieces of a table, written under a temporary name."""
     tmp = target.with_name(f".{target.name}.tmp")
     with pq.ParquetWriter(tmp, table.schema, compression="zstd") as writer:
+        batches: list = []
+        rows = 0
         for piece in pieces:
-            part = pa.ipc.open_stream(piece).read_all()
-            if part.num_rows:
-                writer.write_table(part)
+            for batch in pa.ipc.open_stream(piece):
+                batches.append(batch)
+                rows += batch.num_rows
+            if rows >= ROW_GROUP_ROWS:
+                writer.write_table(pa.Table.from_batches(batches, table.schema))
+                batches, rows = [], 0
+        if rows or not batches:
+            writer.write_table(pa.Table.from_batches(batches, table.schema))
     tmp.replace(target)
 
 

@@ -262,12 +262,12 @@ def _download_shards(jobs: list[tuple]) -> list[tuple[int, int, str, dict]]:
             pieces = downloads.record_shard_pieces(records, base=base)
         elif part == ENTITIES_PART:
             pieces = downloads.entity_shard_pieces("".join(items), base=base)
-        else:  # LINES_PART: (records, what the lines say of the entities they point to)
-            records, labels = items
-            records = [RecordInput(k, unpack(nt), js) for k, nt, js in records]
+        else:  # LINES_PART: the shard's JSON-LD member, its printed names, entity labels
+            jsonld_member, printed, labels = items
             pieces = {
                 JSONL.name: downloads.jsonl_piece(
-                    records,
+                    jsonld_member,
+                    printed,
                     compactor=compactor_for(Path(ontology)),
                     labels=labels,
                     context_url=base + CONTEXT_FILE,
@@ -409,21 +409,23 @@ def _write_downloads(
     """JSON Lines and the tables, from pieces kept per shard like the dumps' members."""
     record_entity = [s for s in plan.dirty if s[0] in (RECORDS_PART, ENTITIES_PART)]
 
-    def items(part: int, shard: int) -> list:
-        if part == RECORDS_PART:
-            return [_record_input(state, k) for k in plan.keys[(part, shard)]]
-        return [state.entity_ntriples(*k) for k in plan.keys[(part, shard)]]
+    def job(chunk: list[tuple[int, int]]) -> list[tuple]:
+        keys = [k for p, s in chunk if p == RECORDS_PART for k in plan.keys[(p, s)]]
+        records = {key: (ntriples, record) for key, ntriples, record in state.record_inputs(keys)}
+        out = []
+        for p, s in chunk:
+            if p == RECORDS_PART:
+                items = [(k, *records[k]) for k in plan.keys[(p, s)]]
+            else:
+                items = [state.entity_ntriples(*k) for k in plan.keys[(p, s)]]
+            out.append((p, s, plan.wanted[(p, s)], items, base, ontology))
+        return out
 
-    jobs = (
-        [(p, s, plan.wanted[(p, s)], items(p, s), base, ontology) for p, s in chunk]
-        for chunk in _chunks(record_entity)
-    )
+    jobs = (job(chunk) for chunk in _chunks(record_entity))
     _run(state, _download_shards, jobs, count=len(record_entity), workers=workers)
 
     # A line's piece is redone when its records changed or what it says of an entity did.
-    labels: dict[str, dict] = {}
-    for _, _, member in state.dump_pieces("labels"):
-        labels.update(json.loads(member))
+    labels = downloads.load_labels(member for _, _, member in state.dump_pieces("labels"))
     wanted, refs = {}, {}
     for _, shard, member in state.dump_pieces("refs"):
         records = plan.wanted[(RECORDS_PART, shard)]
@@ -435,11 +437,12 @@ def _write_downloads(
     state.forget_dump_parts([s for s in stored if wanted.get(s) != stored[s]])
     dirty = [s for s in sorted(wanted) if stored.get(s) != wanted[s]]
 
-    def line_items(shard: int) -> tuple[list, dict]:
+    def line_items(shard: int) -> tuple[bytes, bytes, dict]:
         named = refs[shard].decode("utf-8").split("\n") if refs[shard] else []
         return (
-            [_record_input(state, k) for k in plan.keys[(RECORDS_PART, shard)]],
-            {iri: labels[iri] for iri in named if iri in labels},
+            state.dump_member(RECORDS_PART, shard, "jsonld"),
+            state.dump_member(RECORDS_PART, shard, "printed"),
+            {iri: json.loads(labels[iri]) for iri in named if iri in labels},
         )
 
     jobs = (
@@ -509,11 +512,6 @@ def _write_downloads(
         )
     )
     return entries
-
-
-def _record_input(state: BuildState, key: str) -> tuple[str, bytes, str]:
-    """A record as a download worker gets it: key, packed N-Triples, merged Record JSON."""
-    return key, state.packed_ntriples(key), state.merged_record(key)
 
 
 def _sha256(path: Path) -> str:

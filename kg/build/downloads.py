@@ -645,7 +645,7 @@ def jsonl_piece(
 
 # Rows per Parquet row group: pieces are gathered to this many before they are written, since a
 # row group per shard (32 records) would make the file larger and slower to write and to read.
-ROW_GROUP_ROWS = 1 << 17
+ROW_GROUP_ROWS = 1 << 16
 
 
 def write_parquet(target: Path, table: Table, pieces: Iterator[bytes]) -> None:

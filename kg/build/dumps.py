@@ -426,19 +426,19 @@ def _write_downloads(
 
     # A line's piece is redone when its records changed or what it says of an entity did.
     labels = downloads.load_labels(member for _, _, member in state.dump_pieces("labels"))
-    wanted, refs = {}, {}
+    wanted = {}
     for _, shard, member in state.dump_pieces("refs"):
         records = plan.wanted[(RECORDS_PART, shard)]
         wanted[(LINES_PART, shard)] = hashlib.sha256(
             (records + downloads.refs_digest(member, labels)).encode("utf-8")
         ).hexdigest()[:DIGEST_CHARS]
-        refs[shard] = member
     stored = {s: d for s, d in state.dump_digests().items() if s[0] == LINES_PART}
     state.forget_dump_parts([s for s in stored if wanted.get(s) != stored[s]])
     dirty = [s for s in sorted(wanted) if stored.get(s) != wanted[s]]
 
     def line_items(shard: int) -> tuple[bytes, bytes, dict]:
-        named = refs[shard].decode("utf-8").split("\n") if refs[shard] else []
+        refs = state.dump_member(RECORDS_PART, shard, "refs")
+        named = refs.decode("utf-8").split("\n") if refs else []
         return (
             state.dump_member(RECORDS_PART, shard, "jsonld"),
             state.dump_member(RECORDS_PART, shard, "printed"),

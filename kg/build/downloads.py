@@ -26,6 +26,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -335,17 +336,15 @@ def record_rows(iri: str, quads: list, printed: dict, *, base: str) -> dict[str,
     return rows
 
 
-def _timestamp(text: str | None):
+def _timestamp(text: str | None) -> datetime | None:
     if not text:
         return None
-    from datetime import datetime
-
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def table_pieces(rows: dict[str, list[dict]]) -> dict[str, bytes]:
     """One shard's rows as a gzip member of CSV lines and an Arrow IPC stream per table."""
-    from kg.build.dumps import gzip_member
+    from kg.build.dumps import gzip_member  # here: kg.build.dumps imports this module
 
     pieces = {}
     for name, table_rows in rows.items():
@@ -609,7 +608,7 @@ def jsonl_piece(
 ) -> bytes:
     """A shard's lines, from its member of kg.jsonld.gz (the compact nodes of its records, so
     nothing is parsed or compacted again) and the names its records print."""
-    from kg.build.dumps import gzip_member
+    from kg.build.dumps import gzip_member  # here: kg.build.dumps imports this module
 
     text = gzip.decompress(jsonld_member).decode("utf-8").lstrip(",\n")
     records: dict[str, dict[str, dict]] = {}

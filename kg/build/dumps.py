@@ -373,14 +373,17 @@ def write_dumps(
 
 # What each file is, and one line showing how to open it (the dumps page shows both).
 DUMP_TEXTS = {
-    "turtle": ("the whole graph in Turtle", "rdflib.Graph().parse('kg.ttl.gz')"),
+    "turtle": (
+        "the whole graph in Turtle",
+        "rdflib.Graph().parse(gzip.open('kg.ttl.gz'), format='turtle')",
+    ),
     "jsonld": (
         "the whole graph as compact JSON-LD, the context embedded",
         "pyld.jsonld.expand(json.load(gzip.open('kg.jsonld.gz')))",
     ),
     "ntriples": (
         "the whole graph in N-Triples, one triple a line",
-        "oxigraph: Store().bulk_load(path='kg.nt.gz', format=RdfFormat.N_TRIPLES)",
+        "zcat kg.nt.gz | oxigraph load --location store --format nt",
     ),
 }
 

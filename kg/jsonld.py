@@ -30,6 +30,9 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 CONTEXT_FILE = "context.jsonld"
+# How a value is written (the second half of a rule; any other string is a compact datatype,
+# for a value object): as it is, as a node reference {"id": ...}, as a language-tagged value.
+_PLAIN, _NODE, _LANGUAGE = "@plain", "@node", "@language"
 
 
 @lru_cache(maxsize=4)
@@ -59,6 +62,7 @@ class Compactor:
         self.for_iri: dict[str, str] = {}  # property -> term whose values are IRIs
         self.for_type: dict[tuple[str, str], str] = {}  # (property, datatype) -> coercing term
         self.plain: dict[str, str] = {}  # property -> term with no coercion
+        self._rules: dict[tuple[str, str | None], tuple[str, str]] = {}  # see _rule
         for term, value in context.items():
             if term.startswith("@") or term in self.prefixes:
                 continue
@@ -95,37 +99,48 @@ class Compactor:
         """One node object from the triples of one subject (the subject's own id included)."""
         out: dict = {self.id_key: subject}
         values: dict[str, list] = defaultdict(list)
+        rules = self._rules
         for t in triples:
-            predicate = t.predicate.value
-            obj = t.object
-            if predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
-                values[self.type_key].append(self.classes.get(obj.value) or self.shorten(obj.value))
+            predicate, obj = t.predicate.value, t.object
+            if isinstance(obj, ox.Literal):
+                datatype = obj.datatype.value
+                rule = rules.get((predicate, datatype)) or self._rule(predicate, datatype)
+                key, how = rule
+                if how == _PLAIN:
+                    values[key].append(obj.value)
+                elif how == _LANGUAGE:
+                    values[key].append({"@value": obj.value, "@language": obj.language})
+                else:  # _TYPED: how holds the compact datatype
+                    values[key].append({"@value": obj.value, self.type_key: how})
                 continue
-            key, value = self._pair(predicate, obj)
-            values[key].append(value)
+            iri = obj.value if isinstance(obj, ox.NamedNode) else f"_:{obj.value}"
+            if predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
+                values[self.type_key].append(self.classes.get(iri) or self.shorten(iri))
+                continue
+            key, how = rules.get((predicate, None)) or self._rule(predicate, None)
+            values[key].append(iri if how == _PLAIN else {self.id_key: iri})
         for key in sorted(values, key=lambda k: (k != self.type_key, k)):
             found = values[key]
             out[key] = found[0] if len(found) == 1 else found
         return out
 
-    def _pair(self, predicate: str, obj) -> tuple[str, object]:
-        if isinstance(obj, ox.NamedNode | ox.BlankNode):
-            iri = obj.value if isinstance(obj, ox.NamedNode) else f"_:{obj.value}"
+    def _rule(self, predicate: str, datatype: str | None) -> tuple[str, str]:
+        """The key and the form of a value of this property (None: an IRI; else the literal's
+        datatype), as term selection picks them; remembered."""
+        plain_key = self.plain.get(predicate) or self.shorten(predicate)
+        if datatype is None:
             term = self.for_iri.get(predicate)
-            if term:
-                return term, iri
-            return self.plain.get(predicate) or self.shorten(predicate), {self.id_key: iri}
-        datatype = obj.datatype.value
-        if obj.language:
-            key = self.plain.get(predicate) or self.shorten(predicate)
-            return key, {"@value": obj.value, "@language": obj.language}
-        if datatype == XSD_STRING:
-            return self.plain.get(predicate) or self.shorten(predicate), obj.value
-        term = self.for_type.get((predicate, datatype))
-        if term:
-            return term, obj.value
-        key = self.plain.get(predicate) or self.shorten(predicate)
-        return key, {"@value": obj.value, self.type_key: self.shorten(datatype)}
+            rule = (term, _PLAIN) if term else (plain_key, _NODE)
+        elif datatype == RDF_LANG_STRING:
+            rule = (plain_key, _LANGUAGE)
+        elif datatype == XSD_STRING:
+            rule = (plain_key, _PLAIN)
+        elif term := self.for_type.get((predicate, datatype)):
+            rule = (term, _PLAIN)
+        else:
+            rule = (plain_key, self.shorten(datatype))
+        self._rules[(predicate, datatype)] = rule
+        return rule
 
     def nodes(self, triples: Iterable[ox.Triple]) -> list[dict]:
         """Node objects of every subject, in the order subjects first appear."""

@@ -13,7 +13,11 @@ shards. A CSV table is its header and its members, like the dumps; a Parquet fil
 whole from the kept Arrow pieces (columnar files cannot be concatenated), which is a copy, not a
 conversion. A JSON Lines line names its authors, journal and agencies by their canonical names,
 which live on the entities: its piece is redone when a record of the shard changes or when the
-name of an entity it points to does.
+name of an entity it points to does, from the shard's kg.jsonld.gz member (the records' compact
+nodes) and the printed names the tables' pass kept, so nothing is parsed or compacted twice.
+
+When issue 14 puts the name as printed on the authorship node (`kg:nameAsWritten`), the tables
+and lines should read it from there and the merged record is no longer needed.
 """
 
 from __future__ import annotations

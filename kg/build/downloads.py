@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyoxigraph as ox
 
+from kg.formats import CSV_TABLE
 from kg.iri import id_space
 from kg.jsonld import Compactor
 from kg.namespaces import DCTERMS, KG, LICENSE, RDF, RDFS, SCHEMA, SKOS, SOURCE
@@ -690,9 +691,9 @@ def datapackage(*, base: str) -> dict:
             {
                 "name": table.name,
                 "title": table.title,
-                "path": f"{table.name}.csv.gz",
-                "format": "csv",
-                "mediatype": "text/csv",
+                "path": f"{table.name}.{CSV_TABLE.extension}.gz",
+                "format": CSV_TABLE.extension,
+                "mediatype": CSV_TABLE.media_type,
                 "compression": "gz",
                 "encoding": "utf-8",
                 "schema": schema,

@@ -333,6 +333,24 @@ def rdflib_latencies(
 # -- report ----------------------------------------------------------------------------------------
 
 
+def download_sizes(dumps: Path) -> dict[str, int]:
+    """Bytes of every gzipped file of the dumps folder (the RDF dumps, JSON Lines), by name,
+    and of the tables folder as two totals (Parquet, gzipped CSV)."""
+    sizes = {p.name: p.stat().st_size for p in sorted(dumps.glob("*.gz"))}
+    tables = dumps / "tables"
+    for label, pattern in (("tables/*.parquet", "*.parquet"), ("tables/*.csv.gz", "*.csv.gz")):
+        found = list(tables.glob(pattern)) if tables.is_dir() else []
+        if found:
+            sizes[label] = sum(p.stat().st_size for p in found)
+    return sizes
+
+
+def table_sizes(dumps: Path) -> dict[str, int]:
+    """Bytes of each table file (Parquet and gzipped CSV), by name below tables/."""
+    tables = dumps / "tables"
+    return {p.name: p.stat().st_size for p in sorted(tables.glob("*"))} if tables.is_dir() else {}
+
+
 def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
@@ -382,6 +400,12 @@ def report(results: dict) -> str:
         f"Store {gib(results['store_bytes'])}; dumps: "
         + ", ".join(f"{name} {gib(size)}" for name, size in results["dump_bytes"].items()),
     ]
+    tables = results.get("table_bytes") or {}
+    if tables:
+        lines += [
+            "",
+            "Tables: " + ", ".join(f"{name} {gib(size)}" for name, size in tables.items()) + ".",
+        ]
     if params:
         lines += [
             "",
@@ -494,9 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         results["cold"] = timed_build(corpus, data, args.workers)
         current = (data / "current").resolve()
         results["store_bytes"] = du(current / "store")
-        results["dump_bytes"] = {
-            p.name: p.stat().st_size for p in sorted((current / "dumps").glob("*.gz"))
-        }
+        results["dump_bytes"] = download_sizes(current / "dumps")
+        results["table_bytes"] = table_sizes(current / "dumps")
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
         changed = change_one_percent(corpus, records=args.records, seed=args.seed)
         results["incremental"] = {

@@ -361,7 +361,12 @@ def build(
             )
             try:
                 entries = dumps.write_dumps(
-                    state, work.dumps, workers=settings.workers, base=settings.base
+                    state,
+                    work.dumps,
+                    workers=settings.workers,
+                    base=settings.base,
+                    ontology_dir=settings.ontology_dir,
+                    clock=clock,
                 )
                 clock.start("changes")
                 changes = _change_files(work, previous, loaded.change, state, base=settings.base)

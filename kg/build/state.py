@@ -215,6 +215,7 @@ def pipeline_version(shapes_dir: Path, ontology_dir: Path) -> str:
     paths = sorted(p for p in root.rglob("*.py") if p.relative_to(root).parts[0] != "web")
     for folder in (Path(shapes_dir), Path(ontology_dir)):
         paths += sorted(folder.rglob("*.ttl")) if folder.is_dir() else []
+        paths += sorted(folder.rglob("*.jsonld")) if folder.is_dir() else []  # the context
     h = hashlib.sha256()
     for path in paths:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -545,6 +546,21 @@ class BuildState:
         for key, iri, packed in rows:
             yield key, iri, unpack(packed)
 
+    def record_inputs(self, keys: list[str]) -> Iterator[tuple[str, bytes, str]]:
+        """(key, packed N-Triples, merged Record JSON) of these published records, a thousand
+        keys to a query."""
+        sql = (
+            "SELECT r.key, r.ntriples, coalesce(m.record, "
+            "(SELECT c.record FROM captures c WHERE c.key = m.key LIMIT 1)) "
+            "FROM records r JOIN merged m ON m.key = r.key "
+            "WHERE r.status = 'published' AND r.key IN "
+        )
+        for start in range(0, len(keys), FETCH_ROWS):
+            chunk = keys[start : start + FETCH_ROWS]
+            rows = self.conn.execute(sql + f"({', '.join('?' * len(chunk))})", chunk)
+            for key, ntriples, packed in rows.fetchall():
+                yield key, ntriples, unpack(packed)
+
     def agent_mentions(self) -> Iterator[tuple[str, str, str]]:
         """(record, kind, key) of every person and organisation a published record names."""
         return self._rows(
@@ -588,6 +604,23 @@ class BuildState:
         self.conn.executemany(
             _INSERT_DUMP_PART,
             [(part, shard, digest, fmt, member) for fmt, member in members.items()],
+        )
+
+    def dump_member(self, part: int, shard: int, fmt_name: str) -> bytes:
+        """The stored member of one format of one shard."""
+        row = self.conn.execute(
+            "SELECT member FROM dump_parts WHERE part = ? AND shard = ? AND format = ?",
+            (part, shard, fmt_name),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no {fmt_name} member for shard {shard} of part {part}")
+        return row[0]
+
+    def dump_pieces(self, fmt_name: str) -> Iterator[tuple[int, int, bytes]]:
+        """(part, shard, member) of every stored member of one format, in (part, shard) order."""
+        return self._rows(
+            "SELECT part, shard, member FROM dump_parts WHERE format = ? ORDER BY part, shard",
+            (fmt_name,),
         )
 
     def dump_members(self, fmt_name: str) -> Iterator[bytes]:

@@ -19,7 +19,21 @@ from kg.browse import BROWSE_FILE, OTHER, UNDATED, Orders, count_orders  # noqa:
 from kg.changes import PUBLISHED, iter_changes
 from kg.formats import RDF_FORMATS, Format
 from kg.iri import entity_iri, id_space
-from kg.namespaces import DCAT, DCTERMS, KG, PREFIXES, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD
+from kg.namespaces import (
+    DCAT,
+    DCTERMS,
+    KG,
+    LICENSE,
+    PREFIXES,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    SOURCE,
+    VOID,
+    XSD,
+)
 from kg.stats import (  # noqa: F401 - the web layer's names for them
     KIND_PATTERNS,
     STATS_FILE,
@@ -36,10 +50,6 @@ DESCRIPTION = (
     "(NCJRS) Virtual Library as linked data: records with their authors, journals, grants, "
     "sponsors and subjects, described with Dublin Core terms and schema.org."
 )
-SOURCE = "https://www.ojp.gov/ncjrs/virtual-library"
-# Records are U.S. Government works (17 U.S.C. 105); the graph is offered under CC0 so it can be
-# reused freely. Published abstracts credited to a journal remain that publisher's text.
-LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
 VOCABULARIES = (str(DCTERMS), str(SCHEMA), str(KG), str(SKOS), str(PROV), str(RDFS))
 SPDX = "http://spdx.org/rdf/terms#"
 IANA = "https://www.iana.org/assignments/media-types/"

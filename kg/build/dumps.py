@@ -218,7 +218,8 @@ def write_dumps(state: BuildState, dumps: Path, *, workers: int, base: str) -> l
         current = state.meta(f"shards:{part}")
         shards[part] = shard_count(count(), int(current) if current else None)
         state.set_meta(f"shards:{part}", str(shards[part]))
-    add((SCHEMES_PART, 0), "", scheme_ntriples(base))
+    schemes = state.meta("schemes") or scheme_ntriples(state, base)
+    add((SCHEMES_PART, 0), "", schemes)
     for key, stamp, dhash in state.published_versions():
         shard = (RECORDS_PART, shard_of(key, shards[RECORDS_PART]))
         add(shard, key, f"{shards[RECORDS_PART]}|{key}|{stamp}|{dhash}")
@@ -235,7 +236,7 @@ def write_dumps(state: BuildState, dumps: Path, *, workers: int, base: str) -> l
             return [state.packed_ntriples(k) for k in keys[(part, shard)]]
         if part == ENTITIES_PART:
             return [state.entity_ntriples(*k) for k in keys[(part, shard)]]
-        return [scheme_ntriples(base)]
+        return [schemes]
 
     def jobs() -> Iterator[list]:
         for start in range(0, len(dirty), SHARDS_PER_JOB):

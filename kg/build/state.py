@@ -21,6 +21,8 @@ Tables:
     merged     per record: its captures' digest, merged JSON (zlib), content hash, work key
     mentions   per published record and entity it names: the entity as that record names it
     entities   per entity: the N-Triples of its published description
+    entity_iris per person and organisation key ever minted: its canonical key (kept through
+               every build, like records: an IRI once published answers for ever)
     dump_parts per dump shard: the gzip members of each dump format, and their digest
     meta       pipeline version, and whether the store matches this state
 """
@@ -93,6 +95,13 @@ CREATE TABLE IF NOT EXISTS entities (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
     ntriples TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS entity_iris (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,             -- a key an entity IRI was minted from
+    target TEXT NOT NULL,          -- the key of the canonical IRI: itself, or where it moved
+    published TEXT NOT NULL,       -- the datestamp of the build that first minted it
     PRIMARY KEY (kind, key)
 );
 CREATE TABLE IF NOT EXISTS dump_parts (
@@ -369,6 +378,31 @@ class BuildState:
         ).fetchone()
         return unpack(packed)
 
+    def merged_records(self) -> Iterator[tuple[str, str]]:
+        """(key, merged Record JSON) of every merged record, by key."""
+        rows = self._rows(
+            "SELECT m.key, coalesce(m.record, "
+            "(SELECT c.record FROM captures c WHERE c.key = m.key LIMIT 1)) "
+            "FROM merged m ORDER BY m.key"
+        )
+        for key, packed in rows:
+            yield key, unpack(packed)
+
+    # entity IRIs (kg.resolve)
+
+    def entity_iris(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """(kind, key) -> (canonical key, first published) of every entity key ever minted."""
+        return {
+            (kind, key): (target, published)
+            for kind, key, target, published in self._rows(
+                "SELECT kind, key, target, published FROM entity_iris"
+            )
+        }
+
+    def put_entity_iris(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """(kind, key, canonical key, first published) rows, replacing those of the same key."""
+        self.conn.executemany("INSERT OR REPLACE INTO entity_iris VALUES (?, ?, ?, ?)", rows)
+
     # records
 
     def record_history(self) -> Iterator[tuple[str, str, str, str]]:
@@ -449,6 +483,11 @@ class BuildState:
 
     def add_mentions(self, rows: list[tuple]) -> None:
         self.conn.executemany(_INSERT_MENTION, rows)
+
+    def named_keys(self, kind: str) -> set[str]:
+        """The keys of every entity of one kind that a published record names."""
+        sql = "SELECT DISTINCT key FROM mentions WHERE kind = ?"
+        return {key for (key,) in self._rows(sql, (kind,))}
 
     def mention_variants(self) -> Iterator[tuple[str, str, str, int, str, str]]:
         """(kind, key, variant, records naming it so, first such record, one view) of every
@@ -655,6 +694,13 @@ class StateReader:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return self._conn.execute(sql, args).fetchone()[0]
+
+    def entity_target(self, kind: str, key: str) -> str | None:
+        """The canonical key an entity key answers for, None for a key never minted."""
+        row = self._conn.execute(
+            "SELECT target FROM entity_iris WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return row[0] if row else None
 
     def last_description(self, key: str) -> str | None:
         """The N-Triples of the record's last published description, or None."""

@@ -9,14 +9,14 @@ nested in this one so the same error pages apply.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.changes import data_version
 from kg.formats import BIBTEX, CITATION_FORMATS, CSL, HTML, RDF_FORMATS, RIS, TURTLE, Format
-from kg.iri import entity_iri
+from kg.iri import KEY_SAFE, entity_iri
 from kg.web import dataset, publish
 from kg.web.citation import (
     highwire_tags,
@@ -41,6 +41,7 @@ from kg.web.responses import (
     key_path,
     link,
     missing,
+    moved_to,
     offered_for,
     respond,
     serialize,
@@ -71,6 +72,8 @@ def resource(kind: str, key: str):
         abort(404, description=f"Unknown kind of entity: {kind}.")
     iri = entity_iri(graph_base(), kind, key)
     if not graph().store.ask(f"ASK {{ <{iri}> ?p ?o }}"):
+        if target := moved_to(kind, key):
+            return _moved("id", kind, target)
         missing(kind, key)
     choice = negotiate(
         offered_for(kind),
@@ -81,6 +84,16 @@ def resource(kind: str, key: str):
     resp = redirect(target, code=303)
     resp.vary.add("Accept")
     resp.headers["Link"] = link(iri, "cite-as")
+    return resp
+
+
+def _moved(space: str, kind: str, target: str, extension: str = ""):
+    """301 Moved Permanently: a merged spelling's IRI (space "id") or document ("doc"), to its
+    canonical entity's, the query string kept so that ?format= and ?page= still apply."""
+    path = f"{request.script_root}/{space}/{kind}/{quote(target, safe=KEY_SAFE)}{extension}"
+    query = request.query_string.decode("ascii", "replace")
+    resp = redirect(path + (f"?{query}" if query else ""), code=301)
+    resp.headers["Link"] = link(entity_iri(graph_base(), kind, target), "cite-as")
     return resp
 
 
@@ -100,10 +113,13 @@ def document(kind: str, key: str):
     stem, ext = split_extension(key, offered)
     store, base, page = graph().store, graph_base(), _page_arg()
     desc = describe(store, base=base, kind=kind, key=stem, page=page, per_page=PER_PAGE)
+    asked = ext
     if desc is None and ext is not None:  # a key that merely ends like an extension
         desc = describe(store, base=base, kind=kind, key=key, page=page, per_page=PER_PAGE)
         ext = None
     if desc is None:
+        if target := moved_to(kind, stem):
+            return _moved("doc", kind, target, f".{asked.extension}" if asked else "")
         missing(kind, stem)
     choice = negotiate(
         offered,

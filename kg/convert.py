@@ -33,7 +33,13 @@ from kg.namespaces import (
 )
 from kg.readers.fields import NAME_SUFFIXES as SUFFIXES
 from kg.record import MONTHS, Agent, PartialDate, Record, slug
-from kg.resolve.organizations import DISTRIBUTOR, PUBLISHER, SPONSOR, authority_file
+from kg.resolve.organizations import (
+    DISTRIBUTOR,
+    PUBLISHER,
+    SPONSOR,
+    authority_file,
+    listed_triples,
+)
 
 Triple = tuple[Node, Node, Node]
 
@@ -506,7 +512,11 @@ def entity_triples(
         t += [(e, RDF.type, SCHEMA.Organization), (e, SCHEMA.name, Literal(view.label))]
         if view.agent and view.agent.acronym:
             t.append((e, SCHEMA.alternateName, Literal(view.agent.acronym)))
-        t += [(e, SKOS.altLabel, Literal(name)) for name in view.written]
+        listed = authority_file().entries.get(view.key)
+        if listed:
+            t += listed_triples(e, listed)
+        known = set(listed.alt_names) if listed else set()
+        t += [(e, SKOS.altLabel, Literal(name)) for name in view.written if name not in known]
         if view.parent:
             t.append((e, SCHEMA.parentOrganization, mint.iri("organization", view.parent)))
         for lines in sorted(set(addresses)):
@@ -530,7 +540,7 @@ def entity_triples(
     else:
         raise ValueError(f"unknown entity kind {view.kind!r}")
     t += [(e, OWL.sameAs, mint.iri(view.kind, key)) for key in view.merged]
-    return t
+    return list(dict.fromkeys(t))  # the authority file may repeat a class or a name
 
 
 def scheme_triples(*, base: str) -> list[Triple]:

@@ -234,34 +234,45 @@ def resolve(name: str) -> OrganizationName:
     return authority_file().resolve(name)
 
 
+def listed_triples(e, entry: Authority) -> list[tuple]:
+    """What the authority file adds to a listed organisation's description (IRI `e`): its
+    classes, preferred and other names, and external identifiers."""
+    from rdflib import Literal, URIRef
+
+    from kg.namespaces import OWL, RDF, SCHEMA, SKOS
+
+    triples: list[tuple] = [(e, RDF.type, URIRef(c)) for c in entry.classes]
+    triples.append((e, SKOS.prefLabel, Literal(entry.name)))
+    triples += [(e, SKOS.altLabel, Literal(alt)) for alt in entry.alt_names]
+    for other in entry.same_as:
+        triples += [(e, OWL.sameAs, URIRef(other)), (e, SCHEMA.sameAs, URIRef(other))]
+    return triples
+
+
 def authority_triples(base: str, named: set[str]) -> list[tuple]:
-    """The authority file as published: each listed organisation that a record names (keys in
-    `named`), and each one above such an organisation (a parent often is not named), with its
-    names, parent and external identifiers."""
+    """The listed organisations above the ones records name (keys in `named`) that no record
+    names itself: a parent is described even when no record names it. (A named one is
+    described with its mentions, kg.entities.describe_entity, the file's data included.)"""
     from rdflib import Literal, URIRef
 
     from kg.iri import entity_iri
-    from kg.namespaces import OWL, RDF, RDFS, SCHEMA, SKOS
+    from kg.namespaces import RDF, RDFS, SCHEMA
 
     def iri(key: str) -> URIRef:
         return URIRef(entity_iri(base, "organization", key))
 
     entries = authority_file().entries
-    wanted: set[str] = set()
+    above: set[str] = set()
     for key in named & set(entries):
-        wanted |= {key, *entries[key].ancestors(entries)}
+        above.update(entries[key].ancestors(entries))
     triples: list[tuple] = []
-    for entry in (entries[key] for key in sorted(wanted)):
-        e = iri(entry.key)
-        name = Literal(entry.name)
+    for entry in (entries[key] for key in sorted(above - named)):
+        e, name = iri(entry.key), Literal(entry.name)
         triples += [(e, RDF.type, SCHEMA.Organization), (e, RDFS.label, name)]
-        triples += [(e, SCHEMA.name, name), (e, SKOS.prefLabel, name)]
-        triples += [(e, RDF.type, URIRef(c)) for c in entry.classes]
+        triples.append((e, SCHEMA.name, name))
         if entry.acronym:
             triples.append((e, SCHEMA.alternateName, Literal(entry.acronym)))
-        triples += [(e, SKOS.altLabel, Literal(alt)) for alt in entry.alt_names]
         if entry.parent:
             triples.append((e, SCHEMA.parentOrganization, iri(entry.parent)))
-        for other in entry.same_as:
-            triples += [(e, OWL.sameAs, URIRef(other)), (e, SCHEMA.sameAs, URIRef(other))]
+        triples += listed_triples(e, entry)
     return triples

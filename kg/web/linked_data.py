@@ -29,6 +29,7 @@ from kg.web.citation import (
     to_ris,
 )
 from kg.web.describe import KINDS, Description, describe
+from kg.web.entity_page import entity_facts, pointer_roles
 from kg.web.negotiation import negotiate, split_extension
 from kg.web.pages import bar_chart, statement_rows
 from kg.web.responses import (
@@ -60,6 +61,11 @@ bp.context_processor(template_helpers)
 bp.register_blueprint(publish.bp)
 
 PER_PAGE = 50
+# Statements an entity page shows in sections of its own (entity_page), by the rows' names.
+FACT_ROWS = {
+    "person": {"Also known as", "Same as"},
+    "organization": {"Written as", "Same as", "Part of", "schema:sameAs"},
+}
 
 
 # -- IRIs and documents --------------------------------------------------------------------------
@@ -208,11 +214,17 @@ def _render_html(desc: Description) -> str:
             jsonld=script_json(schema_org(work, page_url=page_url)),
             canonical=page_url,
         )
+    facts = entity_facts(graph().store, desc, base=graph_base())
+    rows = statement_rows(desc, subject=desc.iri, href=doc_path)
+    if facts:  # what the page's own sections show is not listed again as statements
+        rows = [row for row in rows if row[0] not in FACT_ROWS[desc.kind]]
     return render_template(
         "entity.html",
         desc=desc,
+        facts=facts,
+        roles=pointer_roles(desc),
         formats=formats,
-        rows=statement_rows(desc, subject=desc.iri, href=doc_path),
+        rows=rows,
         title=desc.label(desc.iri),
         canonical=doc_url(desc.kind, kpath, HTML),
         kind_title=dataset.KIND_TITLES.get(desc.kind, dataset.KIND_NAMES[desc.kind]),

@@ -1,0 +1,209 @@
+"""Entity resolution: organisation spellings as a careful reader resolves them, the seed build's
+NIJ as one organisation with its parents, merged spellings' IRIs answering 301, incremental
+builds keeping IRIs and moving the datestamps of the records whose entities changed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import OWL, SKOS
+
+from kg.build import build
+from kg.readers.fields import parse_org
+from kg.resolve import stable_keys
+from kg.resolve.organizations import resolve
+from kg.settings import Settings
+from tests.conftest import BASE, ROOT
+
+SCHEMA = Namespace("http://schema.org/")
+KG = Namespace("https://w3id.org/ncjrs-kg/vocab#")
+LABELLED = ROOT / "tests" / "data" / "resolve" / "organizations.csv"
+
+
+def _labelled() -> list[dict]:
+    with open(LABELLED, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("row", _labelled(), ids=lambda r: r["spelling"])
+def test_labelled_organisation_spellings_resolve_as_a_careful_reader_does(row):
+    """Every spelling of the labelled set (read from the seeds and the shared records) goes to
+    the organisation and role the reader wrote down, through the reader's own parsing."""
+    agent = parse_org(row["spelling"])
+    got = resolve(agent.name)
+    assert (got.key, got.role) == (row["organisation"], row["role"])
+
+
+def test_labelled_set_pairs_are_exact():
+    """Pairwise over the labelled set: two spellings share an organisation iff the reader
+    said so (precision and recall both 1)."""
+    rows = _labelled()
+    truth = {r["spelling"]: r["organisation"] for r in rows}
+    got = {s: resolve(parse_org(s).name).key for s in truth}
+    pairs = [(a, b) for a in truth for b in truth if a < b]
+    same_truth = {p for p in pairs if truth[p[0]] == truth[p[1]]}
+    same_got = {p for p in pairs if got[p[0]] == got[p[1]]}
+    assert same_got == same_truth
+
+
+def test_a_unit_the_file_does_not_list_has_the_listed_unit_above_it_as_parent():
+    got = resolve("National Institute of Justice, Office of Science and Technology")
+    assert got.key == "national-institute-of-justice-office-of-science-and-technology"
+    assert got.parent == "national-institute-of-justice" and not got.listed
+
+
+def test_stable_keys_keep_the_first_published_iri_and_number_homonyms():
+    history = {("person", "j-smith"): ("j-smith", "2026-01-01T00:00:00Z")}
+    chosen, rows = stable_keys(
+        "person",
+        {"john-smith": {"j-smith", "john-smith"}, "j-smith": {"j-smith"}},
+        history,
+        "2026-02-01T00:00:00Z",
+    )
+    # "j-smith" was published first: the cluster proposed as "j-smith" keeps it (sorted
+    # first), the other cluster gets its own key; nothing already published moves.
+    assert chosen == {"j-smith": "j-smith", "john-smith": "john-smith"}
+    assert ("person", "j-smith", "j-smith", "2026-01-01T00:00:00Z") not in rows
+
+
+def test_seed_build_has_nij_once_with_its_parents_and_spellings(seed_build):
+    g = _store_graph(seed_build)
+    nij = URIRef(BASE + "id/organization/national-institute-of-justice")
+    ojp = URIRef(BASE + "id/organization/office-of-justice-programs")
+    doj = URIRef(BASE + "id/organization/us-department-of-justice")
+    assert g.value(nij, SCHEMA.name) == Literal("National Institute of Justice")
+    assert g.value(nij, SCHEMA.parentOrganization) == ojp
+    assert g.value(ojp, SCHEMA.parentOrganization) == doj
+    assert (doj, SCHEMA.name, Literal("U.S. Department of Justice")) in g
+    written = set(g.objects(nij, SKOS.altLabel))
+    assert {
+        Literal("National Institute of Justice/NCJRS"),
+        Literal("US Dept of Justice NIJ Pub"),
+    } <= written
+    merged = set(g.objects(nij, OWL.sameAs))
+    assert URIRef(BASE + "id/organization/us-dept-of-justice-nij-pub") in merged
+    # no organisation of the graph is named after an NIJ spelling
+    names = {str(o) for o in g.objects(None, SCHEMA.name)}
+    assert "US Dept of Justice NIJ Pub" not in names
+    assert "National Institute of Justice/NCJRS" not in names
+    # NCJ 126413 lists four sponsors; three are NIJ: one sponsor, plus its roles as publisher
+    # and distributor, and NCJRS Photocopy Services as a distributor, not a funder
+    rec = URIRef(BASE + "id/record/126413")
+    assert set(g.objects(rec, SCHEMA.sponsor)) == {nij}
+    assert set(g.objects(rec, SCHEMA.publisher)) == {nij}
+    assert set(g.objects(rec, KG.distributor)) == {
+        nij,
+        URIRef(BASE + "id/organization/ncjrs-photocopy-services"),
+    }
+    # the authorship node keeps the name as printed ("Mackenzie" on this record)
+    author = g.value(URIRef(str(rec) + "#author-1"), KG.nameAsWritten)
+    assert author == Literal("D L Mackenzie")
+
+
+def _store_graph(built) -> Graph:
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(built.current / "store"))
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    return Graph().parse(data=data.decode(), format="nt")
+
+
+def test_organisation_count_falls_to_real_organisations(seed_build):
+    """The build resolves 17 printed spellings of the seeds to 10 organisations (plus the
+    three listed parents no record names)."""
+    assert seed_build.summary.entities["organization"] == 10
+    g = _store_graph(seed_build)
+    orgs = set(g.subjects(None, SCHEMA.Organization))
+    assert len(orgs) == 13
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "id/organization/us-dept-of-justice-nij-pub",
+        "id/organization/national-institute-of-justice-ncjrs",
+        "doc/organization/us-dept-of-justice-nij-pub",
+        "doc/organization/us-dept-of-justice-nij-pub.ttl",
+        "doc/organization/national-institute-of-justice-ncjrs.jsonld",
+        "id/organization/national-school-safety-ctr",
+    ],
+)
+def test_merged_spellings_answer_301_to_the_canonical_entity(live_server, path):
+    resp = requests.get(live_server + path, allow_redirects=False, timeout=10)
+    assert resp.status_code == 301
+    target = resp.headers["Location"]
+    assert "/organization/national-" in target
+    if path.endswith((".ttl", ".jsonld")):
+        assert target.endswith(path.rsplit(".", 1)[1])
+
+
+def test_rdflib_follows_a_merged_iri_to_the_canonical_description(live_server):
+    g = Graph().parse(live_server + "id/organization/us-dept-of-justice-nij-pub")
+    nij = URIRef(live_server + "id/organization/national-institute-of-justice")
+    assert g.value(nij, SCHEMA.name) == Literal("National Institute of Justice")
+    assert (
+        nij,
+        OWL.sameAs,
+        URIRef(live_server + "id/organization/us-dept-of-justice-nij-pub"),
+    ) in g
+
+
+def test_nij_page_shows_roles_written_forms_and_parents(live_server):
+    from lxml import html
+
+    resp = requests.get(
+        live_server + "doc/organization/national-institute-of-justice.html", timeout=10
+    )
+    assert resp.status_code == 200
+    page = html.fromstring(resp.text)
+    roles = [li.text_content().split()[0] for li in page.xpath('//*[@id="roles"]/li')]
+    assert {"sponsor", "funder", "publisher", "distributor"} <= set(roles)
+    assert [a.text for a in page.xpath('//*[@id="parents"]//a')] == [
+        "Office of Justice Programs",
+        "U.S. Department of Justice",
+    ]
+    assert "US Dept of Justice NIJ Pub" in [li.text for li in page.xpath('//*[@id="written"]/li')]
+
+
+def test_incremental_build_merges_a_new_spelling_and_moves_datestamps(tmp_path):
+    """A new record printing a known agency a new way joins its cluster; a record whose names
+    now resolve elsewhere gets a new datestamp, the others keep theirs; IRIs stay."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    first = [
+        {"ncj": "1", "title": "One", "sponsors": ["Midwest Crime Ctr"]},
+        {"ncj": "2", "title": "Two", "sponsors": ["National Institute of Justice"]},
+    ]
+    (inputs / "a.jsonl").write_text("".join(json.dumps(x) + "\n" for x in first))
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=tmp_path / "data", progress=False, workers=1
+    )
+    build([inputs], settings=settings)
+    stamps = _datestamps(settings)
+    # the same inputs again: nothing moves
+    build([inputs], settings=settings)
+    assert _datestamps(settings) == stamps
+    second = first + [{"ncj": "3", "title": "Three", "sponsors": ["Midwest Crime Center"]}]
+    (inputs / "a.jsonl").write_text("".join(json.dumps(x) + "\n" for x in second))
+    build([inputs], settings=settings)
+    after = _datestamps(settings)
+    assert after["1"] == stamps["1"] and after["2"] == stamps["2"]
+    g = _store_graph(type("B", (), {"current": Path(settings.data_dir) / "current"}))
+    center = URIRef(BASE + "id/organization/midwest-crime-center")
+    assert set(g.subjects(SCHEMA.sponsor, center)) == {
+        URIRef(BASE + "id/record/1"),
+        URIRef(BASE + "id/record/3"),
+    }
+
+
+def _datestamps(settings) -> dict[str, str]:
+    import sqlite3
+
+    state = Path(settings.data_dir) / "current" / "state.sqlite"
+    with sqlite3.connect(state) as conn:
+        return dict(conn.execute("SELECT key, datestamp FROM records"))

@@ -140,13 +140,15 @@ def describe_entity(
     funders: dict[Entity, list],
 ) -> tuple[EntityView, set[tuple[str, ...]]]:
     """The one description of an entity, from (variant, count, first record, a view) rows: the
-    name most records use (ties: the smallest variant), or the authority file's preferred name
-    for an organisation it lists; the acronym most records give; every funder and every address
-    seen; every written form of a person or organisation, and the keys of the written forms
-    that merged into it; the view of the first record naming it for the rest."""
+    name most records use (ties: the longest, then the smallest variant), or the authority
+    file's preferred name for an organisation it lists; the acronym most records give; every
+    funder and every address seen; every written form of a person or organisation, and the
+    keys of the written forms that merged into it; the view of the first record naming it for the rest."""
     counts = Counter({variant: n for variant, n, _, _ in variants})
-    best = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
-    label = json.loads(best)["label"]
+    labels = {variant: json.loads(variant)["label"] for variant in counts}
+    # ties: the fullest form ("Rosemary Barberet" over "R Barberet"), then the smallest
+    best = min(counts.items(), key=lambda item: (-item[1], -len(labels[item[0]]), item[0]))[0]
+    label = labels[best]
     chosen = json.loads(min(variants, key=lambda v: v[2])[3])
     all_funders = sorted({f for group in funders.get(entity, []) for f in group})
     listed = authority_file().entries.get(entity[1]) if entity[0] == "organization" else None
@@ -154,7 +156,7 @@ def describe_entity(
         label = listed.name
     view = view_from_json({**chosen, "label": label, "funders": all_funders})
     if view.agent:
-        forms = {json.loads(variant)["label"] for variant in counts}
+        forms = set(labels.values())
         view = replace(
             view,
             written=tuple(sorted(forms - {label})),

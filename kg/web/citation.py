@@ -20,6 +20,7 @@ from kg.convert import (
     THESIS,
     WORK_KINDS,
     WorkKind,
+    split_person_name,
 )
 from kg.namespaces import DCTERMS, KG, SCHEMA
 from kg.web.describe import Description
@@ -133,13 +134,22 @@ def read_work(desc: Description) -> Work:
         for node in ordered:
             who = desc.value(node, str(KG.agent))
             if who:
+                # The name as this record prints it (kg:nameAsWritten), linked to the entity it
+                # resolved to; the entity's own name for records built before it was kept.
+                printed = desc.value(node, str(KG.nameAsWritten))
+                is_person = str(SCHEMA.Person) in desc.types(who)
+                if printed and is_person:
+                    given, family = split_person_name(printed)
+                else:
+                    family = desc.value(who, str(SCHEMA.familyName))
+                    given = desc.value(who, str(SCHEMA.givenName))
                 out.append(
                     Agent(
                         iri=who,
-                        name=desc.label(who),
-                        family=desc.value(who, str(SCHEMA.familyName)),
-                        given=desc.value(who, str(SCHEMA.givenName)),
-                        is_person=str(SCHEMA.Person) in desc.types(who),
+                        name=printed or desc.label(who),
+                        family=family,
+                        given=given,
+                        is_person=is_person,
                     )
                 )
         return tuple(out)

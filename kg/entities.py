@@ -143,7 +143,8 @@ def describe_entity(
     name most records use (ties: the longest, then the smallest variant), or the authority
     file's preferred name for an organisation it lists; the acronym most records give; every
     funder and every address seen; every written form of a person or organisation, and the
-    keys of the written forms that merged into it; the view of the first record naming it for the rest."""
+    keys of the written forms that merged into it; the view of the first record naming it for
+    the rest."""
     counts = Counter({variant: n for variant, n, _, _ in variants})
     labels = {variant: json.loads(variant)["label"] for variant in counts}
     # ties: the fullest form ("Rosemary Barberet" over "R Barberet"), then the smallest

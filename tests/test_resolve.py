@@ -115,8 +115,9 @@ def _store_graph(built) -> Graph:
 
 
 def test_organisation_count_falls_to_real_organisations(seed_build):
-    """The build resolves 17 printed spellings of the seeds to 10 organisations (plus the
-    three listed parents no record names)."""
+    """The build resolves the 13 organisation spellings the seeds print (published as 13
+    organisations before) to 10 organisations, and describes the three listed parents no
+    record names."""
     assert seed_build.summary.entities["organization"] == 10
     g = _store_graph(seed_build)
     orgs = set(g.subjects(None, SCHEMA.Organization))

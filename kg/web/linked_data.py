@@ -64,7 +64,7 @@ PER_PAGE = 50
 # Statements an entity page shows in sections of its own (entity_page), by the rows' names.
 FACT_ROWS = {
     "person": {"Also known as", "Same as"},
-    "organization": {"Written as", "Same as", "Part of", "schema:sameAs"},
+    "organization": {"Written as", "Same as", "Part of", "schema:sameAs", "Preferred label"},
 }
 
 

@@ -21,6 +21,7 @@ Tables:
     merged     per record: its captures' digest, merged JSON (zlib), content hash, work key
     mentions   per published record and entity it names: the entity as that record names it
     entities   per entity: the N-Triples of its published description
+    resolve_inputs per merged record: what the resolve stage reads of it (names, subjects, ...)
     entity_iris per person and organisation key ever minted: its canonical key (kept through
                every build, like records: an IRI once published answers for ever)
     dump_parts per dump shard: the gzip members of each dump format, and their digest
@@ -97,6 +98,11 @@ CREATE TABLE IF NOT EXISTS entities (
     ntriples TEXT NOT NULL,
     PRIMARY KEY (kind, key)
 );
+CREATE TABLE IF NOT EXISTS resolve_inputs (
+    key TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,          -- the merged record's digest it was taken from
+    names TEXT NOT NULL            -- JSON: the names, subjects, journal and year kg.resolve reads
+);
 CREATE TABLE IF NOT EXISTS entity_iris (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,             -- a key an entity IRI was minted from
@@ -114,7 +120,7 @@ CREATE TABLE IF NOT EXISTS dump_parts (
 );
 """
 
-CACHES = ("files", "captures", "merged", "mentions", "entities", "dump_parts")
+CACHES = ("files", "captures", "merged", "resolve_inputs", "mentions", "entities", "dump_parts")
 
 PUBLISHED, REJECTED, DELETED = "published", "rejected", "deleted"
 
@@ -378,15 +384,29 @@ class BuildState:
         ).fetchone()
         return unpack(packed)
 
-    def merged_records(self) -> Iterator[tuple[str, str]]:
-        """(key, merged Record JSON) of every merged record, by key."""
+    # what the resolve stage reads (kg.resolve)
+
+    def unresolved_records(self) -> Iterator[tuple[str, str, str]]:
+        """(key, digest, merged Record JSON) of the merged records whose resolve inputs are not
+        kept, or were taken from another version of the record, by key."""
         rows = self._rows(
-            "SELECT m.key, coalesce(m.record, "
+            "SELECT m.key, m.digest, coalesce(m.record, "
             "(SELECT c.record FROM captures c WHERE c.key = m.key LIMIT 1)) "
-            "FROM merged m ORDER BY m.key"
+            "FROM merged m LEFT JOIN resolve_inputs r ON r.key = m.key "
+            "WHERE r.digest IS NULL OR r.digest != m.digest ORDER BY m.key"
         )
-        for key, packed in rows:
-            yield key, unpack(packed)
+        for key, digest, packed in rows:
+            yield key, digest, unpack(packed)
+
+    def put_resolve_inputs(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """(key, digest, JSON names) rows."""
+        self.conn.executemany("INSERT OR REPLACE INTO resolve_inputs VALUES (?, ?, ?)", rows)
+
+    def resolve_inputs(self) -> Iterator[tuple[str, str]]:
+        """(key, JSON names) of every merged record, by key (records no longer merged are
+        dropped first)."""
+        self.conn.execute("DELETE FROM resolve_inputs WHERE key NOT IN (SELECT key FROM merged)")
+        return self._rows("SELECT key, names FROM resolve_inputs ORDER BY key")
 
     # entity IRIs (kg.resolve)
 

@@ -32,6 +32,8 @@ from kg.resolve.people import PersonMention, cluster_people
 PERSON, ORGANIZATION = "person", "organization"
 # How far a chain of moved keys is followed: merges of merges are rare and short.
 MAX_HOPS = 32
+# Resolve inputs written to the state at a time: a few MB of JSON.
+INPUT_ROWS_PER_WRITE = 5000
 
 
 @lru_cache(maxsize=500_000)
@@ -66,16 +68,19 @@ def resolve_entities(state: BuildState, *, datestamp: str) -> Resolution:
     authority = authority_file()
     records: dict[str, _Record] = {}
     mentions: list[PersonMention] = []
-    for key, text in state.merged_records():
+    batch: list[tuple[str, str, str]] = []
+    for key, digest, text in state.unresolved_records():  # new or changed since the last build
+        batch.append((key, digest, json.dumps(read_inputs(json.loads(text)))))
+        if len(batch) >= INPUT_ROWS_PER_WRITE:
+            state.put_resolve_inputs(batch)
+            batch = []
+    state.put_resolve_inputs(batch)
+    for key, text in state.resolve_inputs():
         data = json.loads(text)
-        orgs: list[tuple[str, OrganizationName]] = []
+        orgs = [(name_key(n), authority.resolve(n)) for n in data["organizations"]]
         people: dict[str, str] = {}
-        for field_name in ("authors", "editors", "sponsors"):
-            for agent in data.get(field_name) or ():
-                if field_name == "sponsors" or agent.get("kind") == ORGANIZATION:
-                    orgs.append((name_key(agent["name"]), authority.resolve(agent["name"])))
-                else:
-                    people.setdefault(name_key(agent["name"]), agent["name"])
+        for name in data["people"]:
+            people.setdefault(name_key(name), name)
         records[key] = _Record(orgs, list(people))
         if people:
             mentions += _mentions(key, data, people, orgs)
@@ -132,14 +137,34 @@ def resolve_entities(state: BuildState, *, datestamp: str) -> Resolution:
     return resolution
 
 
+def read_inputs(record: dict) -> dict:
+    """What the stage reads of a merged record (its JSON): the organisation names (corporate
+    authors and sponsors) and person names (authors and editors) as printed, its subject keys,
+    journal key and year. Kept in the state, so a build reads again only changed records."""
+    organizations: list[str] = []
+    people: list[str] = []
+    for field_name in ("authors", "editors", "sponsors"):
+        for agent in record.get(field_name) or ():
+            if field_name == "sponsors" or agent.get("kind") == ORGANIZATION:
+                organizations.append(agent["name"])
+            elif agent["name"] not in people:
+                people.append(agent["name"])
+    journal, date = record.get("journal"), record.get("date_published")
+    return {
+        "organizations": organizations,
+        "people": people,
+        "subjects": sorted({name_key(s) for s in record.get("subjects") or ()}),
+        "journal": name_key(journal["title"]) if journal and journal.get("title") else None,
+        "year": date.get("year") if date else None,
+    }
+
+
 def _mentions(
     record: str, data: dict, people: dict[str, str], orgs: list[tuple[str, OrganizationName]]
 ) -> list[PersonMention]:
-    """The record's person mentions, each with the record's evidence."""
-    journal = data.get("journal")
-    date = data.get("date_published")
+    """The record's person mentions, each with the record's evidence (`read_inputs`)."""
     organizations = tuple(sorted({org.key for _, org in orgs}))
-    subjects = tuple(sorted({name_key(s) for s in data.get("subjects") or ()}))
+    subjects = tuple(data["subjects"])
     return [
         PersonMention(
             record=record,
@@ -148,8 +173,8 @@ def _mentions(
             coauthors=tuple(sorted(k for k in people if k != written)),
             organizations=organizations,
             subjects=subjects,
-            journal=name_key(journal["title"]) if journal and journal.get("title") else None,
-            year=date.get("year") if date else None,
+            journal=data["journal"],
+            year=data["year"],
         )
         for written, name in people.items()
     ]

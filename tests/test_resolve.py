@@ -81,6 +81,9 @@ def test_seed_build_has_nij_once_with_its_parents_and_spellings(seed_build):
     assert g.value(nij, SCHEMA.parentOrganization) == ojp
     assert g.value(ojp, SCHEMA.parentOrganization) == doj
     assert (doj, SCHEMA.name, Literal("U.S. Department of Justice")) in g
+    # the authority file's checked identifier (ROR), in owl: and schema: terms
+    assert (doj, OWL.sameAs, URIRef("https://ror.org/02916qm60")) in g
+    assert (doj, SCHEMA.sameAs, URIRef("https://ror.org/02916qm60")) in g
     written = set(g.objects(nij, SKOS.altLabel))
     assert {
         Literal("National Institute of Justice/NCJRS"),
@@ -170,6 +173,9 @@ def test_nij_page_shows_roles_written_forms_and_parents(live_server):
         "U.S. Department of Justice",
     ]
     assert "US Dept of Justice NIJ Pub" in [li.text for li in page.xpath('//*[@id="written"]/li')]
+    doj = requests.get(live_server + "doc/organization/us-department-of-justice.html", timeout=10)
+    links = html.fromstring(doj.text).xpath('//*[@id="external"]//a/@href')
+    assert links == ["https://ror.org/02916qm60"]
 
 
 def test_incremental_build_merges_a_new_spelling_and_moves_datestamps(tmp_path):

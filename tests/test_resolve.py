@@ -196,9 +196,13 @@ def test_incremental_build_merges_a_new_spelling_and_moves_datestamps(tmp_path):
     # the same inputs again: nothing moves
     build([inputs], settings=settings)
     assert _datestamps(settings) == stamps
-    second = first + [{"ncj": "3", "title": "Three", "sponsors": ["Midwest Crime Center"]}]
+    second = first + [
+        {"ncj": "3", "title": "Three", "sponsors": ["Midwest Crime Center"]},
+        {"ncj": "4", "title": "Four", "sponsors": ["National Institute of Corrections (NIC)"]},
+    ]
     (inputs / "a.jsonl").write_text("".join(json.dumps(x) + "\n" for x in second))
-    build([inputs], settings=settings)
+    summary = build([inputs], settings=settings)
+    assert summary.store_reused  # the previous store, patched
     after = _datestamps(settings)
     assert after["1"] == stamps["1"] and after["2"] == stamps["2"]
     g = _store_graph(type("B", (), {"current": Path(settings.data_dir) / "current"}))
@@ -207,6 +211,10 @@ def test_incremental_build_merges_a_new_spelling_and_moves_datestamps(tmp_path):
         URIRef(BASE + "id/record/1"),
         URIRef(BASE + "id/record/3"),
     }
+    # the parent no record names (BOP, above NIC) was added to the patched store
+    nic = URIRef(BASE + "id/organization/national-institute-of-corrections")
+    bop = g.value(nic, SCHEMA.parentOrganization)
+    assert g.value(bop, SCHEMA.name) == Literal("Federal Bureau of Prisons")
 
 
 def _datestamps(settings) -> dict[str, str]:

@@ -319,3 +319,16 @@ def test_example_queries_count_by_real_entity(live_server):
     rows = select(_example("funded-by-agency"))
     got = {(r["record"]["value"].rsplit("/", 1)[1], r["number"]["value"]) for r in rows}
     assert expected and got == expected
+
+
+def test_a_person_page_lists_co_authors_written_forms_and_tells_same_titles_apart(live_server):
+    from lxml import html
+
+    resp = requests.get(live_server + "doc/person/d-l-mackenzie.html", timeout=10)
+    page = html.fromstring(resp.text)
+    assert page.xpath('//*[@id="coauthors"]//a/text()') == ["C Souryal"]  # people only
+    assert page.xpath('//*[@id="written"]/li/text()') == ["D L Mackenzie"]
+    # NCJ 142462 and 150062 are one report under two numbers: same title, told apart by NCJ
+    ncj = page.xpath('//*[@id="records"]//span[@class="ncj"]/text()')
+    assert {"NCJ 142462", "NCJ 150062"} <= set(ncj)
+    assert page.xpath('//*[@id="roles"]//span[@class="role"]/text()') == ["author"]

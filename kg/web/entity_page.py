@@ -94,6 +94,7 @@ def entity_facts(store, desc: Description, *, base: str) -> EntityFacts | None:
             f"""SELECT ?o ?name (COUNT(DISTINCT ?r) AS ?n) WHERE {{
                   ?r <{SCHEMA.author}>|<{SCHEMA.editor}> {e} .
                   ?r <{SCHEMA.author}>|<{SCHEMA.editor}> ?o . FILTER(?o != {e})
+                  ?o a <{SCHEMA.Person}> .
                   OPTIONAL {{ ?o <{SCHEMA.name}> ?name }} }}
                 GROUP BY ?o ?name ORDER BY DESC(?n) LCASE(STR(?name)) LIMIT {TOP}""",
         )

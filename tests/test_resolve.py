@@ -332,3 +332,21 @@ def test_a_person_page_lists_co_authors_written_forms_and_tells_same_titles_apar
     ncj = page.xpath('//*[@id="records"]//span[@class="ncj"]/text()')
     assert {"NCJ 142462", "NCJ 150062"} <= set(ncj)
     assert page.xpath('//*[@id="roles"]//span[@class="role"]/text()') == ["author"]
+
+
+def test_a_record_page_and_its_citations_use_printed_names_and_the_roles(live_server):
+    """NCJ 126413: the author as printed ("D L Mackenzie") links to the canonical person; NIJ is
+    its sponsor and publisher, NCJRS Photocopy Services a distributor. NCJ 249951, a report NIJ
+    published ("NIJ Pub"), cites NIJ as its publisher (RIS PB)."""
+    from lxml import html
+
+    page = html.fromstring(requests.get(live_server + "doc/record/126413.html", timeout=10).text)
+    authors = page.xpath('//*[@id="authors"]/a')
+    assert authors[0].text == "D L Mackenzie"
+    assert authors[0].get("href").endswith("/doc/person/d-l-mackenzie.html")
+    assert page.xpath('//*[@id="publishers"]/a/text()') == ["National Institute of Justice"]
+    assert "NCJRS Photocopy Services" in page.xpath('//*[@id="distributors"]/a/text()')
+    ris = requests.get(live_server + "doc/record/126413.ris", timeout=10).text
+    assert "AU  - Mackenzie, D L" in ris
+    ris = requests.get(live_server + "doc/record/249951.ris", timeout=10).text
+    assert "PB  - National Institute of Justice" in ris

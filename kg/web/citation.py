@@ -66,6 +66,8 @@ class Work:
     ncj: str | None
     series: str | None
     sponsors: tuple[Labelled, ...]
+    publishers: tuple[Labelled, ...]  # "NIJ Pub": whose publication it is (docs/entities.md)
+    distributors: tuple[Labelled, ...]  # where it is had: "NCJRS Photocopy Services"
     grants: tuple[Labelled, ...]
     subjects: tuple[Labelled, ...]
     types: tuple[Labelled, ...]
@@ -99,7 +101,10 @@ class Work:
 
     @property
     def publisher(self) -> str | None:
-        """Who issued a report, book or thesis: its corporate author, else its first sponsor."""
+        """Who issued a report, book or thesis: the publisher the page names ("NIJ Pub"), else
+        its corporate author, else its first sponsor."""
+        if self.publishers:
+            return self.publishers[0].name
         org = next((a.name for a in self.authors if not a.is_person), None)
         return org or (self.sponsors[0].name if self.sponsors else None)
 
@@ -217,6 +222,8 @@ def read_work(desc: Description) -> Work:
         ncj=desc.value(r, str(KG.ncjNumber)),
         series=series,
         sponsors=labelled(str(SCHEMA.sponsor)),
+        publishers=labelled(str(SCHEMA.publisher)),
+        distributors=labelled(str(KG.distributor)),
         grants=labelled(str(SCHEMA.funding)),
         subjects=labelled(str(DCTERMS.subject)),
         types=labelled(str(DCTERMS.type)),

@@ -63,7 +63,11 @@ if TYPE_CHECKING:
 
 __all__ = ["BuildSummary", "Problem", "build", "now_datestamp", "validate_only"]
 
-DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # OAI-PMH's UTC datestamps: fixed width, so text order is time
+DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+ENTITY_NAMES = {
+    "organization": "organisations",
+    "person": "people",
+}  # OAI-PMH's UTC datestamps: fixed width, so text order is time
 
 # -- results -------------------------------------------------------------------------------------
 
@@ -100,7 +104,8 @@ class BuildSummary:
     changed: int = 0  # new or changed records, given a new datestamp
     deleted: int = 0  # records in the previous build that are gone from the inputs
     triples: int = 0
-    entities: dict[str, int] = field(default_factory=dict)  # people and organisations resolved
+    entities: dict[str, int] = field(default_factory=dict)  # people, organisations resolved
+    spellings: dict[str, int] = field(default_factory=dict)  # their written forms
     seconds: dict[str, float] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     conflict_list: list[dict] = field(default_factory=list)
@@ -126,6 +131,11 @@ class BuildSummary:
             f"converted now:     {self.converted} (changed or new: {self.changed}, "
             f"deleted: {self.deleted})",
             f"triples:           {self.triples}",
+            "entities:          "
+            + ", ".join(
+                f"{n} {ENTITY_NAMES.get(kind, kind)} (from {self.spellings.get(kind, 0)} spellings)"
+                for kind, n in sorted(self.entities.items())
+            ),
             f"whole-graph checks: {len(self.graph_findings)} finding(s)",
         ]
         if self.seconds:
@@ -219,7 +229,7 @@ def run_pipeline(
 
         clock.start("resolve")
         names = resolve_entities(state, datestamp=datestamp)
-        summary.entities = names.entities
+        summary.entities, summary.spellings = names.entities, names.written
         state.commit()
 
         clock.start("convert+validate")

@@ -47,7 +47,7 @@ class Resolution:
     """What the stage decided: per record, the JSON of its `Names`; and counts for the report."""
 
     names: dict[str, str] = field(default_factory=dict)
-    written: dict[str, int] = field(default_factory=dict)  # distinct written keys, per kind
+    written: dict[str, int] = field(default_factory=dict)  # written forms named, per kind
     entities: dict[str, int] = field(default_factory=dict)  # canonical entities, per kind
 
 
@@ -108,15 +108,17 @@ def resolve_entities(state: BuildState, *, datestamp: str) -> Resolution:
         fixed = frozenset(authority.entries) if kind == ORGANIZATION else frozenset()
         canonical[kind], kind_rows = stable_keys(kind, groups, history, datestamp, fixed)
         rows += kind_rows
-        resolution.written[kind] = len({w for members in groups.values() for w in members})
     state.put_entity_iris(rows)
 
     orgs_canonical, people_canonical = canonical[ORGANIZATION], canonical[PERSON]
+    named = [org for r in records.values() for org in r.organizations]
     resolution.entities = {
-        ORGANIZATION: len(
-            {orgs_canonical[o.key] for r in records.values() for _, o in r.organizations}
-        ),
+        ORGANIZATION: len({orgs_canonical[org.key] for _, org in named}),
         PERSON: len(set(people_canonical.values())),
+    }
+    resolution.written = {
+        ORGANIZATION: len({written for written, _ in named}),
+        PERSON: len({written for _, written in clusters}),
     }
     for key, record in records.items():
         names: dict[str, dict] = {}

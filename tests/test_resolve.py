@@ -350,3 +350,37 @@ def test_a_record_page_and_its_citations_use_printed_names_and_the_roles(live_se
     assert "AU  - Mackenzie, D L" in ris
     ris = requests.get(live_server + "doc/record/249951.ris", timeout=10).text
     assert "PB  - National Institute of Justice" in ris
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("US Dept of Education", "U.S. Department of Education"),
+        ("United States Department of Education", "US Dept of Education"),
+        ("Midwest Research Ctr", "Midwest Research Center"),
+        ("American Assoc of Wardens", "American Association of Wardens"),
+        ("Acme Consulting, Inc.", "Acme Consulting"),
+        ("Acme Widget Co", "Acme Widget Company"),
+        ("The Sentencing Project", "Sentencing Project"),
+        ("Sentencing Project (TSP)", "Sentencing Project"),
+        ("Natl Youth Gang Ctr", "National Youth Gang Center"),
+    ],
+)
+def test_spelling_rules_make_one_organisation(a, b):
+    assert resolve(a).key == resolve(b).key
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("National Institute of Justice", "National Institute of Corrections"),
+        ("US Dept of Justice", "US Dept of Education"),
+        (
+            "University of Maryland",
+            "University of Maryland, Dept of Criminal Justice and Criminology",
+        ),
+        ("Office for Victims of Crime", "OVC Resource Ctr"),
+    ],
+)
+def test_spelling_rules_keep_different_organisations_apart(a, b):
+    assert resolve(a).key != resolve(b).key

@@ -23,11 +23,14 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from kg.build.state import BuildState
 from kg.record import slug
 from kg.resolve.organizations import OrganizationName, authority_file
 from kg.resolve.people import PersonMention, cluster_people
+
+if TYPE_CHECKING:
+    from kg.build.state import BuildState
 
 PERSON, ORGANIZATION = "person", "organization"
 # How far a chain of moved keys is followed: merges of merges are rare and short.

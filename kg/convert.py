@@ -59,6 +59,7 @@ class EntityView:
     agent: Agent | None = None  # persons and organisations: the name as this record wrote it
     funders: tuple[str, ...] = ()  # grants: organisation keys of the record's sponsors
     parent: str | None = None  # organisations: the key of the unit above it, when known
+    alias: str | None = None  # the key of the name as written, when its IRI answers 301 here
     # Filled in by kg.entities.describe_entity from every record naming the entity:
     written: tuple[str, ...] = ()  # every other form the records print its name in
     merged: tuple[str, ...] = ()  # the keys of its merged spellings (their IRIs answer 301)
@@ -176,14 +177,17 @@ class RecordGraph:
         """The entity a printed name stands for (by the resolve stage, else by the spelling
         rules alone), and its role on this record (sponsor, distributor, publisher)."""
         if agent.kind != "organization":
-            key = self.resolved.get("person", {}).get(agent.key, agent.key)
-            return EntityView("person", key, agent.name, agent=agent), SPONSOR
+            key, moved = self.resolved.get("person", {}).get(agent.key, (agent.key, False))
+            alias = agent.key if moved else None
+            return EntityView("person", key, agent.name, agent=agent, alias=alias), SPONSOR
         known = self.resolved.get("organization", {}).get(agent.key)
         if known is None:
             org = authority_file().resolve(agent.name)
-            known = [org.key, org.role, org.parent]
-        key, role, parent = known
-        return EntityView("organization", key, agent.name, agent=agent, parent=parent), role
+            known = [org.key, org.role, org.parent, org.key != agent.key]
+        key, role, parent, moved = known
+        alias = agent.key if moved else None
+        view = EntityView("organization", key, agent.name, agent=agent, parent=parent, alias=alias)
+        return view, role
 
     def add(self, p: Node, o: Node | None) -> None:
         """A statement about the record itself; nothing when the value is missing."""

@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from kg.convert import EntityView, entity_triples, to_ntriples
-from kg.record import Agent, slug
+from kg.record import Agent
 from kg.resolve.organizations import authority_file
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def view_from_json(data: dict) -> EntityView:
         agent=agent,
         funders=tuple(data.get("funders") or ()),
         parent=data.get("parent"),
+        alias=data.get("alias"),
     )
 
 
@@ -143,8 +144,8 @@ def describe_entity(
     name most records use (ties: the longest, then the smallest variant), or the authority
     file's preferred name for an organisation it lists; the acronym most records give; every
     funder and every address seen; every written form of a person or organisation, and the
-    keys of the written forms that merged into it; the view of the first record naming it for
-    the rest."""
+    keys of the written forms whose IRIs answer 301 to it; the view of the first record naming
+    it for the rest."""
     counts = Counter({variant: n for variant, n, _, _ in variants})
     labels = {variant: json.loads(variant)["label"] for variant in counts}
     # ties: the fullest form ("Rosemary Barberet" over "R Barberet"), then the smallest
@@ -158,10 +159,9 @@ def describe_entity(
     view = view_from_json({**chosen, "label": label, "funders": all_funders})
     if view.agent:
         forms = set(labels.values())
+        aliases = {json.loads(v[3]).get("alias") for v in variants} - {None, view.key}
         view = replace(
-            view,
-            written=tuple(sorted(forms - {label})),
-            merged=tuple(sorted({slug(form) for form in forms} - {view.key})),
+            view, alias=None, written=tuple(sorted(forms - {label})), merged=tuple(sorted(aliases))
         )
         acronyms: Counter = Counter()
         for variant, n in counts.items():

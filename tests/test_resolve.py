@@ -384,3 +384,43 @@ def test_spelling_rules_make_one_organisation(a, b):
 )
 def test_spelling_rules_keep_different_organisations_apart(a, b):
     assert resolve(a).key != resolve(b).key
+
+
+def test_a_homonym_keeps_its_own_iri_and_no_sameas_to_the_other(tmp_path, monkeypatch):
+    """Two people printed "J Smith" whom the clustering keeps apart (it keys the second
+    "j-smith-2", as dblp numbers homonyms): each keeps its own IRI, the written form's IRI is
+    the first one's and no 301, and neither says owl:sameAs the other."""
+    import kg.resolve
+    from kg.web import create_app
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    lines = [
+        {"ncj": "1", "title": "One", "authors": ["J Smith"], "subjects": ["Policing"]},
+        {"ncj": "2", "title": "Two", "authors": ["J Smith"], "subjects": ["Corrections"]},
+    ]
+    (inputs / "a.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+    def apart(mentions):
+        return {(m.record, m.key): m.key + ("-2" if m.record == "2" else "") for m in mentions}
+
+    monkeypatch.setattr(kg.resolve, "cluster_people", apart)
+    settings = Settings.from_env(
+        environ={}, base=BASE, data_dir=tmp_path / "data", progress=False, workers=1
+    )
+    build([inputs], settings=settings)
+    client = create_app(settings).test_client()
+    people = {}
+    for ncj in ("1", "2"):
+        g = Graph().parse(data=client.get(f"/doc/record/{ncj}.ttl").data, format="turtle")
+        people[ncj] = g.value(URIRef(BASE + f"id/record/{ncj}"), SCHEMA.author)
+    assert people == {
+        "1": URIRef(BASE + "id/person/j-smith"),
+        "2": URIRef(BASE + "id/person/j-smith-2"),
+    }
+    assert client.get("/id/person/j-smith").status_code == 303
+    for person in people.values():
+        key = str(person).rsplit("/", 1)[1]
+        g = Graph().parse(data=client.get(f"/doc/person/{key}.ttl").data, format="turtle")
+        assert not list(g.objects(person, OWL.sameAs))
+        assert g.value(person, SCHEMA.name) == Literal("J Smith")

@@ -56,7 +56,8 @@ class Resolution:
 
 def names_of(text: str | None) -> dict:
     """A record's names as convert_record takes them: {"organization": {written key: [key,
-    role, parent key]}, "person": {written key: key}}; empty for no resolution."""
+    role, parent key, moved]}, "person": {written key: [key, moved]}}, where `moved` says the
+    written form's own IRI answers 301 to the key's; empty for no resolution."""
     return json.loads(text) if text else {}
 
 
@@ -112,6 +113,14 @@ def resolve_entities(state: BuildState, *, datestamp: str) -> Resolution:
         canonical[kind], kind_rows = stable_keys(kind, groups, history, datestamp, fixed)
         rows += kind_rows
     state.put_entity_iris(rows)
+    # where each key answers now: a written form whose key moved to its canonical one is an
+    # alias of it (owl:sameAs); one that is another entity's canonical key (a homonym) is not
+    answers: dict[str, dict[str, str]] = {ORGANIZATION: {}, PERSON: {}}
+    for (kind, key), (target, _) in history.items():
+        if kind in answers:
+            answers[kind][key] = target
+    for kind, key, target, _ in rows:
+        answers[kind][key] = target
 
     orgs_canonical, people_canonical = canonical[ORGANIZATION], canonical[PERSON]
     named = [org for r in records.values() for org in r.organizations]
@@ -131,15 +140,21 @@ def resolve_entities(state: BuildState, *, datestamp: str) -> Resolution:
                     orgs_canonical[org.key],
                     org.role,
                     orgs_canonical[org.parent] if org.parent else None,
+                    _moved(answers[ORGANIZATION], written, orgs_canonical[org.key]),
                 ]
                 for written, org in record.organizations
             }
         if record.people:
-            names[PERSON] = {
-                written: people_canonical[clusters[(key, written)]] for written in record.people
-            }
+            names[PERSON] = {}
+            for written in record.people:
+                target = people_canonical[clusters[(key, written)]]
+                names[PERSON][written] = [target, _moved(answers[PERSON], written, target)]
         resolution.names[key] = json.dumps(names, sort_keys=True, separators=(",", ":"))
     return resolution
+
+
+def _moved(answers: dict[str, str], written: str, canonical: str) -> bool:
+    return written != canonical and answers.get(written) == canonical
 
 
 def read_inputs(record: dict) -> dict:

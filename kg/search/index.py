@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import zlib
 from collections.abc import Iterable, Sequence
@@ -70,6 +71,9 @@ def schema() -> tantivy.Schema:
     for name in ("iri", "display", "journal_title"):
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("yearn", stored=True, indexed=True, fast=True)
+    # The key as a number (`key_number`), so that text search inside SPARQL reads thousands of
+    # keys from a column instead of loading each stored document (about 100 us a hit).
+    builder.add_integer_field("keyn", fast=True, indexed=False)
     # YYYYMMDD (month and day 00 when unknown) then TIE_BITS; undated: 0 in `date` (last when
     # newest first), 99999999 in `date_up` (last when oldest first).
     builder.add_integer_field("date", fast=True, indexed=False)
@@ -131,6 +135,7 @@ def _tantivy_document(doc: Document) -> tantivy.Document:
         out.add_text(name, doc.text[name])
     out.add_text(SPELL_FIELD, " ".join(doc.text[name] for name in TEXT_COLUMNS))
     out.add_text("key", doc.key)
+    out.add_integer("keyn", key_number(doc.key))
     out.add_text("iri", doc.iri)
     display = {"title": doc.title, "authors": doc.authors, "types": doc.types}
     out.add_text("display", json.dumps(display, ensure_ascii=False))
@@ -319,10 +324,40 @@ class IndexReader:
 
     def keys(self, query: tantivy.Query, limit: int) -> list[tuple[str, float]]:
         found = self.searcher.search(query, limit, count=False)
+        numbers = self.searcher.fast_field_values("keyn", [a for _, a in found.hits])
         return [
-            (self.searcher.doc(address).get_first("key"), float(score))
-            for score, address in found.hits
+            (
+                number_key(number) or self.searcher.doc(address).get_first("key"),
+                float(score),
+            )
+            for (score, address), number in zip(found.hits, numbers, strict=True)
         ]
+
+
+_X_KEY = re.compile(r"x[0-9a-f]{12}")
+
+
+def key_number(key: str) -> int:
+    """A record key as one integer: an NCJ number as itself, a key made from the title
+    (x + 12 hex digits, kg.record.Record.key) as minus one more than its value; 0 for a key
+    that does not round-trip (a leading zero), which is read from the stored document.
+
+    >>> [key_number(k) for k in ("126413", "x00000000000a", "0123")]
+    [126413, -11, 0]
+    >>> [number_key(n) for n in (126413, -11, 0)]
+    ['126413', 'x00000000000a', None]
+    """
+    if key.isdigit() and not key.startswith("0") and len(key) < 19:
+        return int(key)
+    if _X_KEY.fullmatch(key):
+        return -(int(key[1:], 16) + 1)
+    return 0
+
+
+def number_key(number: int | None) -> str | None:
+    if not number:
+        return None
+    return str(number) if number > 0 else f"x{-number - 1:012x}"
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:

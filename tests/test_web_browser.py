@@ -301,6 +301,27 @@ def test_search_from_the_header_narrow_by_a_facet_and_page_on(page, live_server,
     assert page.clean(), (page.dialogs, page.errors)
 
 
+def test_a_merged_spelling_lands_on_the_nij_page_with_its_roles_and_parents(
+    page, live_server, tmp_path
+):
+    """An old spelling's IRI follows 301 then 303 to NIJ's page, which shows its roles, its
+    written forms and the organisations above it; a parent is a link to its own page."""
+    p = page.page
+    p.goto(f"{live_server}id/organization/us-dept-of-justice-nij-pub")
+    assert p.url == f"{live_server}doc/organization/national-institute-of-justice.html"
+    assert p.inner_text("h1") == "National Institute of Justice"
+    roles = p.locator("#roles .role").all_inner_texts()
+    assert {"sponsor", "funder", "publisher", "distributor"} <= set(roles)
+    assert "US Dept of Justice NIJ Pub" in p.locator("#written li").all_inner_texts()
+    box = p.locator("#entity-facts").bounding_box()
+    assert box and box["width"] > 300
+    p.screenshot(path=str(tmp_path / "nij.png"), full_page=True)
+    p.click("#parents a >> nth=0")
+    p.wait_for_url("**/doc/organization/office-of-justice-programs.html")
+    assert "National Institute of Justice" in p.locator("#children a").all_inner_texts()
+    assert page.clean(), (page.dialogs, page.errors)
+
+
 def test_downloads_page_says_what_each_file_is_and_lists_the_releases(page, tmp_path):
     """Two builds (a record changed between them): the newest release with its change files,
     each file's purpose, size and loading line readable, and the older release one click away."""

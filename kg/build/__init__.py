@@ -17,6 +17,7 @@ This module only orchestrates; each stage is a module of its own:
 
     state     the build's state.sqlite: schema, packing, typed rows, every SQL statement
     read      input files -> captures; the same-page join; captures -> merged records
+    (kg.resolve, the "resolve" stage: which spellings are one person or organisation)
     convert   which records to do again; the convert-and-validate batch worker
     load      the new store: the previous one patched, or a bulk load
     index     the search index (kg.search), beside the store, patched like it
@@ -66,7 +67,11 @@ if TYPE_CHECKING:
 
 __all__ = ["BuildSummary", "Problem", "build", "now_datestamp", "validate_only"]
 
-DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # OAI-PMH's UTC datestamps: fixed width, so text order is time
+DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+ENTITY_NAMES = {
+    "organization": "organisations",
+    "person": "people",
+}  # OAI-PMH's UTC datestamps: fixed width, so text order is time
 
 # -- results -------------------------------------------------------------------------------------
 
@@ -103,6 +108,8 @@ class BuildSummary:
     changed: int = 0  # new or changed records, given a new datestamp
     deleted: int = 0  # records in the previous build that are gone from the inputs
     triples: int = 0
+    entities: dict[str, int] = field(default_factory=dict)  # people, organisations resolved
+    spellings: dict[str, int] = field(default_factory=dict)  # their written forms
     seconds: dict[str, float] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     conflict_list: list[dict] = field(default_factory=list)
@@ -128,6 +135,11 @@ class BuildSummary:
             f"converted now:     {self.converted} (changed or new: {self.changed}, "
             f"deleted: {self.deleted})",
             f"triples:           {self.triples}",
+            "entities:          "
+            + ", ".join(
+                f"{n} {ENTITY_NAMES.get(kind, kind)} (from {self.spellings.get(kind, 0)} spellings)"
+                for kind, n in sorted(self.entities.items())
+            ),
             f"whole-graph checks: {len(self.graph_findings)} finding(s)",
         ]
         if self.seconds:
@@ -182,6 +194,7 @@ def run_pipeline(
     build's state where its caches are still valid."""
     from kg.build import convert, read
     from kg.readers import iter_input_files
+    from kg.resolve import resolve_entities
     from kg.validate import Finding
 
     clock = clock or StageClock(summary.seconds, None)
@@ -218,9 +231,19 @@ def run_pipeline(
         summary.records = state.count_merged()
         same_as = _same_works(state, summary)
 
+        clock.start("resolve")
+        names = resolve_entities(state, datestamp=datestamp)
+        summary.entities, summary.spellings = names.entities, names.written
+        state.commit()
+
         clock.start("convert+validate")
         changes = convert.decide_changes(
-            state, result.difference, continued=continued, same_as=same_as, datestamp=datestamp
+            state,
+            result.difference,
+            continued=continued,
+            same_as=same_as,
+            names=names.names,
+            datestamp=datestamp,
         )
         summary.changed, summary.deleted = changes.changed, changes.deleted
         summary.converted = len(changes.todo)
@@ -230,6 +253,7 @@ def run_pipeline(
             changes.todo,
             continued=continued,
             same_as=same_as,
+            names=names.names,
             pool=pool,
             settings=settings,
         )

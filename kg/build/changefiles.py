@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.build.dumps import SCHEMES_PART
-from kg.build.load import ChangedLines, scheme_ntriples
+from kg.build.load import ChangedLines
 from kg.build.state import BuildState, StateReader, unpack
 from kg.formats import NTRIPLES
 
@@ -109,8 +109,11 @@ def compare_states(
         for old, new in entities:
             if old != new:
                 out.difference(old, new)
-        old_schemes = b"".join(previous.dump_members(SCHEMES_PART, NTRIPLES.name))
-        out.difference(gzip.decompress(old_schemes).decode("utf-8"), scheme_ntriples(base))
+        # The schemes and the listed organisations as each build wrote them (kg.build.load)
+        old_schemes = previous.meta("schemes") or gzip.decompress(
+            b"".join(previous.dump_members(SCHEMES_PART, NTRIPLES.name))
+        ).decode("utf-8")
+        out.difference(old_schemes, state.meta("schemes"))
     return out.result(previous_build=previous_build, previous_release=previous_release)
 
 

@@ -310,7 +310,8 @@ def _plan(state: BuildState, base: str) -> Plan:
         current = state.meta(f"shards:{part}")
         shards[part] = shard_count(count(), int(current) if current else None)
         state.set_meta(f"shards:{part}", str(shards[part]))
-    add((SCHEMES_PART, 0), "", scheme_ntriples(base))
+    schemes = state.meta("schemes") or scheme_ntriples(state, base)
+    add((SCHEMES_PART, 0), "", schemes)
     for key, stamp, dhash in state.published_versions():
         shard = (RECORDS_PART, shard_of(key, shards[RECORDS_PART]))
         add(shard, key, f"{shards[RECORDS_PART]}|{key}|{stamp}|{dhash}")
@@ -349,7 +350,7 @@ def write_dumps(
             return [state.packed_ntriples(k) for k in plan.keys[(part, shard)]]
         if part == ENTITIES_PART:
             return [state.entity_ntriples(*k) for k in plan.keys[(part, shard)]]
-        return [scheme_ntriples(base)]
+        return [state.meta("schemes") or scheme_ntriples(state, base)]
 
     jobs = (
         [(p, s, plan.wanted[(p, s)], texts(p, s), ontology) for p, s in chunk]

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from kg.build.state import BuildState, Difference
 from kg.convert import scheme_triples, to_ntriples
 from kg.entities import describe_all, describe_some
+from kg.resolve.organizations import authority_triples
 from kg.stats import STATS_FILE, ScanCounts, Stats, moved_counts, present
 from kg.store import BuildDir
 
@@ -41,9 +42,15 @@ class ChangedLines:
     added: list[str]
 
 
-def scheme_ntriples(base: str) -> str:
-    """The N-Triples of the concept schemes (subjects, publication types)."""
-    return "".join(to_ntriples(scheme_triples(base=base)))
+def scheme_ntriples(state: BuildState, base: str) -> str:
+    """The N-Triples of the concept schemes (subjects, publication types) and of the
+    organisations of the authority file that records name, with the ones above them
+    (kg.resolve.organizations); kept in the state (meta `schemes`) for the dumps and for the
+    next build to patch."""
+    named = state.named_keys("organization")
+    text = "".join(to_ntriples(scheme_triples(base=base) + authority_triples(base, named)))
+    state.set_meta("schemes", text)
+    return text
 
 
 def load_graph(
@@ -75,6 +82,8 @@ def changed_lines(state: BuildState, difference: Difference, *, base: str) -> Ch
     added: list[str] = []
     for old, new in difference.records.values():
         _diff_lines(old, new, removed, added)
+    old_schemes = state.meta("schemes")
+    _diff_lines(old_schemes, scheme_ntriples(state, base), removed, added)
     for kind, key, new in describe_some(state, difference.entities, base=base):
         old = state.entity_ntriples(kind, key)
         if old == new:
@@ -125,7 +134,7 @@ def _bulk_load(state: BuildState, work: BuildDir, *, base: str) -> ox.Store:
                 state.add_entities(rows)
                 rows = []
         state.add_entities(rows)
-        fh.write(scheme_ntriples(base))
+        fh.write(scheme_ntriples(state, base))
     store = ox.Store(str(work.store_path))
     store.bulk_load(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)
     store.optimize()

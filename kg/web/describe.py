@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.iri import entity_iri
-from kg.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
+from kg.namespaces import DCTERMS, KG, RDF, RDFS, SCHEMA, SKOS
 
 KINDS = (
     "record",
@@ -31,7 +31,13 @@ KINDS = (
 # the schema.org member of a dcterms/schema.org pair is used, so each link is listed once.
 INCOMING: dict[str, tuple[str, ...]] = {
     "person": (str(SCHEMA.author), str(SCHEMA.editor)),
-    "organization": (str(SCHEMA.author), str(SCHEMA.editor), str(SCHEMA.sponsor)),
+    "organization": (
+        str(SCHEMA.author),
+        str(SCHEMA.editor),
+        str(SCHEMA.sponsor),
+        str(SCHEMA.publisher),
+        str(KG.distributor),
+    ),
     "periodical": (str(DCTERMS.isPartOf),),
     "grant": (str(SCHEMA.funding),),
     "subject": (str(DCTERMS.subject),),

@@ -17,7 +17,7 @@ from flask import Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg import __version__
-from kg.changes import DELETED, record_status
+from kg.changes import DELETED, entity_moved, record_status
 from kg.formats import HTML, TEXTUAL, Format
 from kg.jsonld import compactor_for
 from kg.namespaces import PREFIXES
@@ -62,6 +62,18 @@ def record_deleted(key: str) -> str | None:
     except sqlite3.Error:
         return None
     return status.datestamp if status and status.status == DELETED else None
+
+
+def moved_to(kind: str, key: str) -> str | None:
+    """The canonical key a merged person or organisation key now answers for, or None: its
+    IRI and documents then answer 301 Moved Permanently (kg.resolve keeps the keys)."""
+    build = graph().build
+    if kind == "record" or not build.state_path.exists():
+        return None
+    try:
+        return entity_moved(build, kind, key)
+    except sqlite3.Error:
+        return None
 
 
 def missing(kind: str, key: str) -> None:

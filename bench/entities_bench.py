@@ -174,7 +174,7 @@ def people_on_labelled() -> dict:
     return {**pairwise(clusters, truth).as_dict(), "missing": [list(m) for m in missing]}
 
 
-# -- people: time and memory at scale --------------------------------------------------------------
+# -- people: time and memory at scale -------------------------------------------------------------
 
 
 def _peak_rss() -> int:
@@ -210,7 +210,7 @@ def people_timing(records: int, seed: int) -> dict:
     }
 
 
-# -- organisations: from the graph a build wrote -----------------------------------------------------
+# -- organisations: from the graph a build wrote --------------------------------------------------
 
 _ORGANISATIONS_QUERY = """
 PREFIX schema: <http://schema.org/>

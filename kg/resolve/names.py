@@ -51,7 +51,7 @@ class PersonName:
 
 
 def fold(text: str) -> str:
-    """Accents off, case folded, only letters and digits kept: "Giménez-Salinas" -> "gimenezsalinas"."""
+    """Accents off, case folded, letters and digits only: "Giménez-Salinas" -> "gimenezsalinas"."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]", "", text.casefold())

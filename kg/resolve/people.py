@@ -31,7 +31,8 @@ names written out, then most given names), then the one on most of its records, 
 in alphabetical order. When a larger cluster of the block has that key already (homonyms: two
 people written alike), the cluster is numbered as dblp numbers homonyms: "j-smith-2", "j-smith-3".
 
-    >>> a = PersonMention("1", "D L MacKenzie", "d-l-mackenzie", coauthors=("c-souryal",), year=1994)
+    >>> a = PersonMention("1", "D L MacKenzie", "d-l-mackenzie",
+    ...                   coauthors=("c-souryal",), year=1994)
     >>> b = PersonMention("2", "Doris Layton MacKenzie", "doris-layton-mackenzie",
     ...                   coauthors=("claire-souryal",), year=1995)
     >>> c = PersonMention("3", "D L MacKenzie", "d-l-mackenzie", year=1971)
@@ -67,12 +68,12 @@ YEARS_BEYOND = -4.0
 # Thresholds by what the two names say (step 3): the same written form, or two forms; the
 # weaker name of the two decides: 2 a first and a middle name, one written out; 1 a first name
 # written out; 0 initials only.
-SAME_FORM_THRESHOLD = {2: 0.5, 1: 1.5, 0: 3.0}
-TWO_FORMS_THRESHOLD = {2: 1.5, 1: 2.5, 0: 3.5}
+SAME_FORM_THRESHOLD = {2: 0.5, 1: 1.0, 0: 4.5}
+TWO_FORMS_THRESHOLD = {2: 3.0, 1: 4.0, 0: 5.0}
 # A mention of initials (or of a first name that fits two people) joins an anchor cluster when
 # its evidence reaches this, by what its name says, and leads the next anchor by ATTACH_MARGIN.
-ATTACH_THRESHOLD = {2: 1.5, 1: 2.0, 0: 2.5}
-ATTACH_MARGIN = 1.0
+ATTACH_THRESHOLD = {2: 2.5, 1: 3.0, 0: 3.5}
+ATTACH_MARGIN = 2.0
 # Same written forms are compared without shared evidence (for their years) with this many of
 # the next mentions in year order.
 SAME_FORM_NEIGHBOURS = 12

@@ -11,6 +11,7 @@ a leading "The", and the Department of Justice's components under their hierarch
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 
 from kg.synth.world import Person
@@ -117,6 +118,13 @@ def corporate_form(entity: tuple, rng: random.Random) -> tuple[str, str | None]:
 
 
 def _abbreviated(name: str) -> str:
-    for long, short in ABBREVIATIONS:
-        name = name.replace(long, short)
+    """Long words shortened ("Department" -> "Dept"), or, in a name that has none, short ones
+    written out ("US Dept of Education" -> "United States Department of Education")."""
+    short = name
+    for long, abbreviation in ABBREVIATIONS:
+        short = short.replace(long, abbreviation)
+    if short != name:
+        return short
+    for long, abbreviation in ABBREVIATIONS:
+        name = re.sub(rf"\b{abbreviation}\b", long, name)
     return name

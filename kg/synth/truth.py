@@ -7,6 +7,7 @@ import itertools
 import random
 import re
 
+from kg.synth.spellings import agency_form, corporate_form, organisation_key, person_form
 from kg.synth.words import (
     ANNOTATIONS,
     APPENDIXES,
@@ -35,7 +36,6 @@ from kg.synth.words import (
     TOPICS,
     UNITS,
 )
-from kg.synth.spellings import agency_form, corporate_form, organisation_key, person_form
 from kg.synth.world import World, draw_people
 
 LAYOUTS = ("ojp-modern", "ojp-lossy", "abstract-aspx", "jsonl")
@@ -305,9 +305,7 @@ def make_truth(world: World, i: int) -> Truth:
     t.corporate_ids = [
         ", ".join([c[0], *c[2]]) if t.layout == "abstract-aspx" else c[0] for c in t.corporate
     ]
-    editors = (
-        draw_people(world, rng, year, rng.randint(1, 3)) if rng.random() < 0.05 else []
-    )
+    editors = draw_people(world, rng, year, rng.randint(1, 3)) if rng.random() < 0.05 else []
     t.editors = [person_form(p, year, rng, invert=False)[0] for p in editors]
     t.editor_names = list(t.editors)
     t.editor_ids = [p.pid for p in editors]

@@ -44,3 +44,9 @@ def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
     assert results["serve"]["dereference"]["errors"] == 0
     assert results["serve"]["dereference"]["requests"] > 0
     assert "| **cold build, total** |" in done.stdout
+    entities = results["entities"]
+    assert entities["people_labelled"]["precision"] == entities["people_labelled"]["recall"] == 1
+    assert entities["people_synthetic"]["mentions"] > 300
+    organisations = entities["organisations_synthetic"]
+    assert organisations["mentions"] > 100 and 0 < organisations["precision"] <= 1
+    assert "| people, synthetic truth |" in done.stdout

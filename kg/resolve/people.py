@@ -5,7 +5,7 @@ clustering decides, over every mention of the build, which mentions name the sam
 mentions merge only on evidence beyond a compatible name, since two people can share a surname
 and initials (a wrong merge is worse than a missed one); the same written form on two records is
 not enough by itself either: "J Smith" on two records may be two people. The rule, step by step
-(docs/entities.md, "People", says it for readers):
+(docs/people.md says it for readers):
 
 1. Each name is parsed (`kg.resolve.names`): family name with its particles, given names and
    initials, suffix; accents, case and stops folded. A name without a given name ("Smith") is
@@ -137,37 +137,39 @@ class _Features:
     """Interned features, how many mentions hold each (for their rarity) and their kinds."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
         self.counts: list[int] = []
         self.kinds: list[float] = []  # the kind's weight; negative for a subject
         self.mentions = 0
-        self._blocks: dict[str, str] = {}
+        self._coauthors: dict[str, tuple[str, int]] = {}  # key -> its block, the block's id
+        self._ids: dict[tuple[str, str], int] = {}
 
     def of(self, mention: PersonMention, own_block: str) -> tuple[int, ...]:
         out: set[int] = set()
         for key in mention.coauthors:
-            block = self._blocks.get(key)
-            if block is None:
-                block = self._blocks[key] = parse_name(key.replace("-", " ")).block
-            if block != own_block:
-                out.add(self._id("c:" + block, COAUTHOR_WEIGHT))
+            known = self._coauthors.get(key)
+            if known is None:
+                block = parse_name(key.replace("-", " ")).block
+                known = self._coauthors[key] = (block, self._id("c", block, COAUTHOR_WEIGHT))
+            if known[0] != own_block:
+                out.add(known[1])
         for key in mention.organizations:
-            out.add(self._id("o:" + key, ORGANIZATION_WEIGHT))
+            out.add(self._id("o", key, ORGANIZATION_WEIGHT))
         for key in mention.subjects:
-            out.add(self._id("s:" + key, -SUBJECT_WEIGHT))
+            out.add(self._id("s", key, -SUBJECT_WEIGHT))
         if mention.journal:
-            out.add(self._id("j:" + mention.journal, JOURNAL_WEIGHT))
+            out.add(self._id("j", mention.journal, JOURNAL_WEIGHT))
+        counts = self.counts
         for fid in out:
-            self.counts[fid] += 1
+            counts[fid] += 1
         self.mentions += 1
         return tuple(sorted(out))
 
-    def _id(self, text: str, kind: float) -> int:
-        fid = self.ids.get(text)
+    def _id(self, kind: str, key: str, weight: float) -> int:
+        fid = self._ids.get((kind, key))
         if fid is None:
-            fid = self.ids[text] = len(self.counts)
+            fid = self._ids[(kind, key)] = len(self.counts)
             self.counts.append(0)
-            self.kinds.append(kind)
+            self.kinds.append(weight)
         return fid
 
     def weights(self) -> list[float]:
@@ -284,6 +286,7 @@ class _Block:
         forms: dict[PersonName, int] = {}
         self.form_of = [forms.setdefault(name, len(forms)) for _, name, _, _ in items]
         self.names = list(forms)
+        self.levels = [_level(name) for name in self.names]
         self._compat: dict[tuple[int, int], bool] = {}
 
     def fits(self, x: int, y: int) -> bool:
@@ -310,10 +313,9 @@ def _cluster_block(items: list, weights: list[float]) -> dict[MentionId, str]:
         profiles[block.form_of[i]].add(fids, year)
         mentions_of[block.form_of[i]].append(i)
 
-    # Anchors: the forms with a first name written out and a middle name or initial (a first
-    # name alone is too common to stand for one person), that fit no two people, merged form by
+    # Anchors: the forms with a first name written out that fit no two people, merged form by
     # form.
-    full = [f for f in range(n_forms) if _level(block.names[f]) == 2]
+    full = [f for f in range(n_forms) if block.levels[f] >= 1]
     compatible_full = {f: [g for g in full if g != f and block.fits(f, g)] for f in full}
     ambiguous = {
         f
@@ -329,7 +331,7 @@ def _cluster_block(items: list, weights: list[float]) -> dict[MentionId, str]:
     for x, f in enumerate(anchors):
         for g in anchors[x + 1 :]:
             if block.fits(f, g):
-                level = min(_level(block.names[f]), _level(block.names[g]))
+                level = min(block.levels[f], block.levels[g])
                 margin = _score(profiles[f], profiles[g], weights) - TWO_FORMS_THRESHOLD[level]
                 if margin >= 0:
                     pairs.append((margin, f, g))
@@ -371,7 +373,7 @@ def _cluster_block(items: list, weights: list[float]) -> dict[MentionId, str]:
             )
             best, a = scored[0]
             second = scored[1][0] if len(scored) > 1 else -math.inf
-            level = _level(block.names[f])
+            level = block.levels[f]
             if best >= ATTACH_THRESHOLD[level] and best - second >= ATTACH_MARGIN:
                 joined[a].append(i)
             else:
@@ -389,15 +391,21 @@ def _link_pairs(block: _Block, left: list[int], weights: list[float]) -> list[li
     items, form_of = block.items, block.form_of
     firsts = sorted({g.given[0] for g in block.names if len(g.given[0]) > 1})
 
+    thresholds: dict[tuple[int, int], float] = {}
+
     def threshold(x: int, y: int) -> float:
+        known = thresholds.get((x, y))
+        if known is not None:
+            return known
         a, b = block.names[x], block.names[y]
-        level = min(_level(a), _level(b))
-        base = (SAME_FORM_THRESHOLD if x == y else TWO_FORMS_THRESHOLD)[level]
-        if a.full_first or b.full_first:
-            return base
-        # initials on both sides: as many written-out first names as fit make it less sure
-        fitting = sum(1 for f in firsts if f[0] == a.given[0][0])
-        return base + math.log(max(1, fitting))
+        level = min(block.levels[x], block.levels[y])
+        value = (SAME_FORM_THRESHOLD if x == y else TWO_FORMS_THRESHOLD)[level]
+        if not a.full_first and not b.full_first:
+            # initials on both sides: as many written-out first names as fit make it less sure
+            fitting = sum(1 for f in firsts if f[0] == a.given[0][0])
+            value += math.log(max(1, fitting))
+        thresholds[(x, y)] = value
+        return value
 
     candidates: set[tuple[int, int]] = set()
     postings: dict[int, list[int]] = defaultdict(list)

@@ -110,7 +110,8 @@ def _expected(t: Truth, layout: str, variant: str, *, date_kept: bool = True) ->
 
 def entity_truth(t: Truth) -> dict:
     """Who a record names, for measuring entity resolution: each person mention as printed,
-    as "Given Family" and the person's id; each organisation as printed and the one it is."""
+    as "Given Family" and the person's id; each organisation as printed (a corporate author's
+    department lines after its name, joined by ", ") and the one it is."""
     people = [
         [printed, natural, pid, role]
         for role, printed_names, natural_names, ids in (
@@ -119,9 +120,10 @@ def entity_truth(t: Truth) -> dict:
         )
         for printed, natural, pid in zip(printed_names, natural_names, ids, strict=True)
     ]
+    lines_of = (lambda c: c[2]) if t.layout == "abstract-aspx" else (lambda c: ())
     organizations = [
-        [corporate_name(form), oid, "corporate"]
-        for form, oid in zip(t.corporate_forms, t.corporate_ids, strict=True)
+        [", ".join([corporate_name(form), *lines_of(entity)]), oid, "corporate"]
+        for entity, form, oid in zip(t.corporate, t.corporate_forms, t.corporate_ids, strict=True)
     ] + [
         [name if acronym is None else f"{name} ({acronym})", oid, "sponsor"]
         for (name, acronym), oid in zip(t.sponsor_forms, t.sponsor_ids, strict=True)

@@ -247,3 +247,8 @@ def test_the_rule_on_the_synthetic_truth_keeps_its_precision():
     result = entities_bench.people_on_synthetic(2000, 0)
     assert result["precision"] >= 0.97 and result["recall"] >= 0.35, result
     assert result["clusters"] < 0.8 * result["mentions"]  # mentions do merge
+    # and a synthetic library's mentions in another order give the same clusters
+    mentions, _ = entities_bench.synthetic_people(2000, 3)
+    shuffled = mentions[:]
+    random.Random(3).shuffle(shuffled)
+    assert cluster_people(shuffled) == cluster_people(mentions)

@@ -6,7 +6,8 @@ Writes a synthetic corpus, builds it cold (records/s and peak memory of each sta
 process and its workers together), rebuilds it after 1% of the records changed, then serves it
 and measures in the same run: every example query over HTTP against `kg serve` and against
 `oxigraph serve-read-only` on the same store, and in an in-memory rdflib graph of the same
-triples; and record dereference latency and throughput with 8 concurrent clients. Prints a
+triples; and record dereference latency and throughput with 8 concurrent clients; and the
+pairwise precision and recall of entity resolution (bench/entities_bench.py). Prints a
 Markdown table (and writes results.json in the work folder). Run by hand; `--smoke` runs a
 small, quick version (the test suite runs it on a few hundred records, untimed).
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import entities_bench  # noqa: E402
 import search_bench  # noqa: E402
 from sparql_bench import (  # noqa: E402
     Endpoint,
@@ -454,6 +456,8 @@ def report(results: dict) -> str:
         )
     if "search" in results:
         lines += search_bench.lines(results["search"], results["records"])
+    if "entities" in results:
+        lines += entities_bench.lines(results["entities"])
     return "\n".join(lines)
 
 
@@ -543,6 +547,11 @@ def main(argv: list[str] | None = None) -> int:
         data,
         seeds_data=search_bench.build_seeds(args.work),
         seconds=2.0 if args.smoke else 10.0,
+    )
+    # Entity resolution: people straight from the corpus's truth, organisations from the graph
+    # the build wrote (whatever it resolved them to).
+    results["entities"] = entities_bench.measure(
+        records=args.records, seed=args.seed, data=data, corpus=corpus
     )
     results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(report(results))

@@ -49,3 +49,35 @@ def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
     assert results["serve"]["dereference"]["requests"] > 0
     assert "| **cold build, total** |" in done.stdout
     assert "Change files of the incremental rebuild" in done.stdout
+    entities = results["entities"]
+    assert entities["people_labelled"]["precision"] == entities["people_labelled"]["recall"] == 1
+    assert entities["people_synthetic"]["mentions"] > 300
+    organisations = entities["organisations_synthetic"]
+    assert organisations["mentions"] > 100 and 0 < organisations["precision"] <= 1
+    assert "| people, synthetic truth |" in done.stdout
+
+
+def test_entities_benchmark_script_runs():
+    """The README's entity resolution command, small: the figures it prints are the JSON's."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "entities_bench.py"),
+            "--records",
+            "400",
+            "--timing",
+            "400",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stderr)
+    people = results["people_synthetic"]
+    assert people["records"] == 400 and people["mentions"] > 400
+    assert f"| people, synthetic truth | {people['mentions']:,} | {people['precision']:.2%}" in (
+        done.stdout
+    )
+    assert results["people_labelled"]["precision"] == results["people_labelled"]["recall"] == 1
+    assert results["people_timing"]["mentions"] == people["mentions"]

@@ -42,6 +42,7 @@ def _commands() -> list[str]:
 RUN_ELSEWHERE = {
     "make test": ".ci/run (CI runs the suite with exactly this command)",
     "python bench/run.py": "tests/test_bench.py::test_benchmark_script_runs_on_a_small_corpus",
+    "python bench/entities_bench.py": "tests/test_bench.py::test_entities_benchmark_script_runs",
     "python3 -m venv /opt/kg": "tests/test_install.py (a fresh venv, pip install of the package)",
     "cd /srv/library": "tests/test_install.py (kg build from another folder)",
     "/opt/kg/bin/kg serve": "tests/test_install.py (kg serve from another folder)",

@@ -184,6 +184,7 @@ def _isql(target: IsqlTarget, script: str, what: str) -> str:
 
 
 _ERROR_MARK = "kg-load-error: "  # marks the loader's errors in isql's output
+_FILES_MARK = "kg-load-files: "  # and the count of files it registered
 
 
 def bulk_load(target: IsqlTarget, dump: Path, *, graph: str | None) -> int:
@@ -202,12 +203,18 @@ def bulk_load(target: IsqlTarget, dump: Path, *, graph: str | None) -> int:
         )
     folder = str(dump.resolve().parent)
     g = _sql_string(graph)
-    _isql(
+    allowed = f"the dump's folder {folder} (is it in DirsAllowed of virtuoso.ini?)"
+    out = _isql(
         target,
         f"DELETE FROM DB.DBA.load_list WHERE ll_graph = {g};\n"
-        f"ld_dir({_sql_string(folder)}, {_sql_string(dump.name)}, {g});\n",
-        f"the dump's folder {folder} (is it in DirsAllowed of virtuoso.ini?)",
+        f"ld_dir({_sql_string(folder)}, {_sql_string(dump.name)}, {g});\n"
+        f"SELECT concat({_sql_string(_FILES_MARK)}, COUNT(*)) "
+        f"FROM DB.DBA.load_list WHERE ll_graph = {g};\n",
+        allowed,
     )
+    # A folder it may not read is refused with FA003, or listed as empty: no file registered.
+    if f"{_FILES_MARK}1" not in out:
+        raise StoreError(f"Virtuoso's bulk loader cannot read {allowed}", file=str(dump))
     out = _isql(
         target,
         "log_enable(2);\n"

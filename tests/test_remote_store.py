@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import tempfile
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from rdflib import RDF, Graph
 from rdflib.compare import isomorphic
 
-from kg.errors import QueryError
+from kg.errors import ConfigError, QueryError, StoreError
 from kg.remote import load_into_remote
 from kg.settings import Settings
 from kg.store import Dataset, RemoteStore
@@ -308,3 +311,67 @@ def test_a_store_that_is_down_answers_503(embedded_build):
         status, _, body = live.get({"query": "ASK {}"})
         assert status == 503 and "cannot reach the remote store" in json.loads(body)["error"]
         assert live.get(path="health")[0] == 200  # the server itself is up
+
+
+def _virtuoso_settings(virtuoso, **changes) -> Settings:
+    values = {"store": virtuoso.query, "store_update": virtuoso.loader, "store_graph": None}
+    return Settings.from_env(environ={}, base=BASE, **{**values, **changes})
+
+
+def test_virtuoso_bulk_loading_twice_replaces_the_graph(embedded_build, virtuoso):
+    settings = _virtuoso_settings(virtuoso, store_graph="urn:kg:test-twice")
+    dumps = embedded_build.data_dir / "current" / "dumps"
+    first = load_into_remote(dumps, settings=settings, expected=len(embedded_build.graph))
+    second = load_into_remote(dumps, settings=settings, expected=len(embedded_build.graph))
+    assert first.method == second.method == "bulk"
+    assert first.target == second.target == virtuoso.loader.replace(":dba@", "@")  # no password
+    assert second.triples_in_store == first.triples_in_store == len(embedded_build.graph)
+    assert isomorphic(construct_all(virtuoso.query, "urn:kg:test-twice"), embedded_build.graph)
+
+
+def test_virtuoso_graph_store_protocol_with_digest_authentication(embedded_build, virtuoso):
+    """The other way into Virtuoso: one PUT to /sparql-graph-crud-auth, digest-authenticated."""
+    settings = _virtuoso_settings(
+        virtuoso, store_update=virtuoso.graph_store, store_graph="urn:kg:test-gsp"
+    )
+    done = load_into_remote(
+        embedded_build.data_dir / "current" / "dumps",
+        settings=settings,
+        expected=len(embedded_build.graph),
+    )
+    assert done.method == "gsp" and done.triples_in_store == len(embedded_build.graph)
+    assert isomorphic(construct_all(virtuoso.query, "urn:kg:test-gsp"), embedded_build.graph)
+
+
+def test_virtuoso_loader_settings_that_are_wrong_say_what(embedded_build, virtuoso, tmp_path):
+    dumps = embedded_build.data_dir / "current" / "dumps"
+    graph = "urn:kg:test-errors"
+    with pytest.raises(ConfigError, match="needs a named graph"):
+        load_into_remote(dumps, settings=_virtuoso_settings(virtuoso))
+    with pytest.raises(ConfigError, match=r"isql://USER:PASSWORD@HOST:PORT"):
+        load_into_remote(
+            dumps,
+            settings=_virtuoso_settings(
+                virtuoso, store_update="isql://127.0.0.1", store_graph=graph
+            ),
+        )
+    wrong = virtuoso.loader.replace("dba:dba@", "dba:not-the-password@")
+    with pytest.raises(StoreError, match="Bad login") as refused:
+        load_into_remote(
+            dumps, settings=_virtuoso_settings(virtuoso, store_update=wrong, store_graph=graph)
+        )
+    assert "not-the-password" not in str(refused.value)
+    # A dump outside the folders virtuoso.ini allows its loader to read (not under /tmp, which
+    # Virtuoso lets it read whatever DirsAllowed says).
+    outside = Path(tempfile.mkdtemp(prefix="kg-not-allowed-", dir="/var/tmp"))
+    try:
+        shutil.copy(dumps / "kg.nt.gz", outside / "kg.nt.gz")
+        with pytest.raises(StoreError, match="DirsAllowed"):
+            load_into_remote(outside, settings=_virtuoso_settings(virtuoso, store_graph=graph))
+    finally:
+        shutil.rmtree(outside)
+    down = f"isql://dba:dba@127.0.0.1:{free_port()}"
+    with pytest.raises(StoreError, match="Connect failed"):
+        load_into_remote(
+            dumps, settings=_virtuoso_settings(virtuoso, store_update=down, store_graph=graph)
+        )

@@ -245,8 +245,8 @@ Striping = 0
 ServerPort = 127.0.0.1:{sql_port}
 ServerThreads = 10
 CheckpointInterval = 60
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
 DirsAllowed = {allowed}
 
 [HTTPServer]
@@ -265,9 +265,10 @@ MaxQueryCostEstimationTime = 0
 
 
 @contextmanager
-def running_virtuoso(location: Path, *, allowed: Path):
+def running_virtuoso(location: Path, *, allowed: Path, buffers: int = 20_000):
     """A real Virtuoso (Debian's virtuoso-opensource-7-bin, `make virtuoso`) on 127.0.0.1: its
-    own data folder and virtuoso.ini, free ports, files under `allowed` open to its bulk loader."""
+    own data folder and virtuoso.ini, free ports, files under `allowed` open to its bulk loader,
+    `buffers` pages of 8 KiB (the benchmark gives it more). Also used by bench/."""
     if VIRTUOSO is None:
         pytest.skip("Virtuoso (virtuoso-t) is not installed: `make virtuoso`")
     location.mkdir(parents=True, exist_ok=True)
@@ -275,7 +276,12 @@ def running_virtuoso(location: Path, *, allowed: Path):
     ini = location / "virtuoso.ini"
     ini.write_text(
         VIRTUOSO_INI.format(
-            d=location, sql_port=sql_port, http_port=http_port, allowed=allowed.resolve()
+            d=location,
+            sql_port=sql_port,
+            http_port=http_port,
+            allowed=allowed.resolve(),
+            buffers=buffers,
+            dirty=buffers * 3 // 4,
         ),
         encoding="utf-8",
     )

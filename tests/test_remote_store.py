@@ -361,8 +361,8 @@ def test_virtuoso_loader_settings_that_are_wrong_say_what(embedded_build, virtuo
             dumps, settings=_virtuoso_settings(virtuoso, store_update=wrong, store_graph=graph)
         )
     assert "not-the-password" not in str(refused.value)
-    # A dump outside the folders virtuoso.ini allows its loader to read (not under /tmp, which
-    # Virtuoso lets it read whatever DirsAllowed says).
+    # A dump outside the folders virtuoso.ini allows its loader to read (not in the system's
+    # temporary folder, which Virtuoso 7.2 let its loader read though DirsAllowed did not list it).
     outside = Path(tempfile.mkdtemp(prefix="kg-not-allowed-", dir="/var/tmp"))
     try:
         shutil.copy(dumps / "kg.nt.gz", outside / "kg.nt.gz")

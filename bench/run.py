@@ -120,6 +120,16 @@ def timed_build(corpus: Path, data: Path, workers: int) -> dict:
     }
 
 
+def change_files(data: Path) -> dict:
+    """The current build's change files against the one before: triples and bytes of each."""
+    manifest = json.loads((data / "current" / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        e["name"]: {"triples": e["triples"], "bytes": e["size"]}
+        for e in manifest["dumps"]
+        if e.get("change")
+    }
+
+
 def change_one_percent(corpus: Path, *, records: int, seed: int) -> int:
     """Change the abstract of 1% of the records (in the JSON Lines share of the corpus)."""
     rng = random.Random(seed)
@@ -360,6 +370,16 @@ def report(results: dict) -> str:
         + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in inc["seconds"].items())
         + ".",
         "",
+        'Change files of the incremental rebuild (the "changes" stage above): '
+        + (
+            ", ".join(
+                f"{name} {c['triples']:,} triples, {gib(c['bytes'])}"
+                for name, c in inc.get("change_files", {}).items()
+            )
+            or "none"
+        )
+        + ".",
+        "",
         f"Store {gib(results['store_bytes'])}; dumps: "
         + ", ".join(f"{name} {gib(size)}" for name, size in results["dump_bytes"].items()),
     ]
@@ -489,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
         results["incremental"] = {
             **timed_build(corpus, data, args.workers),
             "changed_inputs": changed,
+            "change_files": change_files(data),
         }
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
     if args.build_only:

@@ -69,6 +69,11 @@ class Settings:
     result_limit: int = _setting(
         100_000, "Most rows (or triples) a SPARQL answer may hold.", env="KG_RESULT_LIMIT"
     )
+    keep_releases: int = _setting(
+        7,
+        "Builds whose downloads stay at /dumps/{release}/ (the newest two keep their store too).",
+        env="KG_KEEP_RELEASES",
+    )
     progress: bool = _setting(True, "Show a progress bar on long runs.")
     oai_page_size: int = _setting(
         100,

@@ -34,6 +34,10 @@ def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
     assert {"read", "merge", "convert+validate", "load", "dump"} <= set(results["cold"]["seconds"])
     assert all(v > 0 for v in results["cold"]["peak_bytes"].values() if v)
     assert results["incremental"]["converted"] == results["incremental"]["changed_inputs"] == 3
+    assert "changes" in results["incremental"]["seconds"]  # the change files' stage
+    changes = results["incremental"]["change_files"]
+    assert set(changes) == {"kg-removed.nt.gz", "kg-added.nt.gz"}
+    assert all(c["triples"] > 0 for c in changes.values())
     queries = results["serve"]["queries"]
     assert {p.stem for p in (ROOT / "queries").glob("*.rq")} == set(queries)
     # kg's text search runs on kg alone; every other example on all three, with one answer
@@ -44,3 +48,4 @@ def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
     assert results["serve"]["dereference"]["errors"] == 0
     assert results["serve"]["dereference"]["requests"] > 0
     assert "| **cold build, total** |" in done.stdout
+    assert "Change files of the incremental rebuild" in done.stdout

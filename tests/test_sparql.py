@@ -35,7 +35,7 @@ import requests
 from lxml import html
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, SKOS
+from rdflib.namespace import DCTERMS, RDFS, SKOS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from waitress.server import create_server
@@ -723,6 +723,11 @@ def test_service_description_parses(server):
             formats["JSON-LD"],
         } <= set(graph.objects(service, sd.resultFormat))
         assert (None, sd.feature, sd.BasicFederatedQuery) not in graph  # SERVICE is off
+        kgx = Namespace("https://w3id.org/ncjrs-kg/search#")
+        for feature in (kgx.search, kgx.query):  # text search inside SPARQL, named
+            assert (service, sd.feature, feature) in graph
+            assert (feature, RDF.type, sd.Feature) in graph
+            assert "kgx:" in str(graph.value(feature, RDFS.comment))
 
 
 def test_browser_gets_the_query_page_with_examples(server):

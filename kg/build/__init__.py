@@ -22,6 +22,7 @@ This module only orchestrates; each stage is a module of its own:
     index     the search index (kg.search), beside the store, patched like it
     counts    whole-graph checks and stats.json, from the store
     dumps     the dumps, one gzip member per shard
+    changefiles  the triples removed and added since the previous build, for mirrors
     report    build.json, validation.json, validation.ttl
     workers   pools, bounded maps, the background job, the stage clock, progress
 
@@ -51,9 +52,12 @@ from kg.build.workers import Background, StageClock, close_pool, start_pool
 from kg.errors import StoreError
 from kg.settings import Settings
 from kg.stats import STATS_FILE
-from kg.store import current_build, new_build_dir, publish_build
+from kg.store import current_build, new_build_dir, new_release_name, publish_build, release_name
 
 if TYPE_CHECKING:
+    from kg.build.changefiles import ChangeFiles
+    from kg.build.load import ChangedLines
+    from kg.store import BuildDir
     from kg.validate import GraphFinding
 
 # The stage modules (read, convert, load, counts, dumps, report) are imported when a build runs,
@@ -359,6 +363,11 @@ def build(
                 entries = dumps.write_dumps(
                     state, work.dumps, workers=settings.workers, base=settings.base
                 )
+                clock.start("changes")
+                changes = _change_files(work, previous, loaded.change, state, base=settings.base)
+                if changes.entries:
+                    entries += changes.entries
+                    dumps.write_checksums(work.dumps, entries)
             except BaseException:
                 counting.cancel()
                 raise
@@ -384,10 +393,15 @@ def build(
                 "records": summary.published,
                 "rejected": summary.rejected + summary.read_errors,
                 "dumps": entries,
+                "changes": changes.summary,
+                **(
+                    changes.same_release
+                    or {"release": new_release_name(data_dir, build_id, datestamp)}
+                ),
                 "last_modified": last_modified(work.state_path),
             }
             work.manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            final = publish_build(data_dir, work, build_id)
+            final = publish_build(data_dir, work, build_id, keep_releases=settings.keep_releases)
             summary.build_dir = str(final.path)
         except (OSError, sqlite3.Error) as exc:  # a full disk, a folder that went read-only
             shutil.rmtree(work.path, ignore_errors=True)
@@ -396,6 +410,47 @@ def build(
             shutil.rmtree(work.path, ignore_errors=True)
             raise
     return summary
+
+
+def _change_files(
+    work: BuildDir,
+    previous: BuildDir | None,
+    change: ChangedLines | None,
+    state: BuildState,
+    *,
+    base: str,
+) -> ChangeFiles:
+    """The change files against the previous build (from the load stage's difference, else by
+    comparing the two states), or none and why; the previous release again if nothing changed."""
+    from kg.build.changefiles import (
+        ChangeFiles,
+        compare_states,
+        keep_previous_release,
+        net_change,
+        write_change_files,
+    )
+    from kg.build.state import StateReader
+
+    if previous is None:
+        return ChangeFiles([], {"none": "no previous build with this base"})
+    origin = {
+        "previous_build": previous.path.name,
+        "previous_release": release_name(previous.manifest()),
+    }
+    if change is not None:
+        if net_change(change) == ([], []):
+            return keep_previous_release(work.dumps, previous.manifest(), previous.dumps)
+        return write_change_files(work.dumps, change, **origin)
+    reader = StateReader(previous.state_path)
+    try:
+        compared = compare_states(work.dumps, state, reader, base=base, **origin)
+    finally:
+        reader.close()
+    if compared.summary["removed"] or compared.summary["added"]:
+        return compared
+    for entry in compared.entries:  # other code, the same graph
+        (work.dumps / entry["name"]).unlink()
+    return keep_previous_release(work.dumps, previous.manifest(), previous.dumps)
 
 
 def _write_error(exc: OSError | sqlite3.Error, data_dir: Path) -> StoreError:

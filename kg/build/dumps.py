@@ -264,7 +264,12 @@ def write_dumps(state: BuildState, dumps: Path, *, workers: int, base: str) -> l
                 "sha256": sha256,
             }
         )
+    write_checksums(dumps, entries)
+    return entries
+
+
+def write_checksums(dumps: Path, entries: list[dict]) -> None:
+    """SHA256SUMS of every file the manifest lists, in the form `sha256sum -c` checks."""
     (dumps / "SHA256SUMS").write_text(
         "".join(f"{e['sha256']}  {e['name']}\n" for e in entries), encoding="utf-8"
     )
-    return entries

@@ -178,6 +178,10 @@ class Difference:
 
     records: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     entities: set[tuple[str, str]] = field(default_factory=set)
+    # Of those, the ones whose published description changed, with their previous N-Triples
+    # (None: new): the load stage fills it, the index stage re-indexes only what a new label
+    # touches.
+    redescribed: dict[tuple[str, str], str | None] = field(default_factory=dict)
     small: bool = True  # small enough to apply to a copy of the previous store
 
 
@@ -196,6 +200,8 @@ _INSERT_ENTITY = _insert("entities", ("kind", "key", "ntriples"))
 _PUT_ENTITY = _insert("entities", ("kind", "key", "ntriples"), replace=True)
 _INSERT_DUMP_PART = _insert("dump_parts", ("part", "shard", "digest", "format", "member"))
 _LATEST = "SELECT max(datestamp) FROM records"
+_PUBLISHED_PACKED = "SELECT key, ntriples FROM records WHERE status = 'published' ORDER BY key"
+_ENTITIES = "SELECT kind, key, ntriples FROM entities ORDER BY kind, key"
 
 
 # -- opening -------------------------------------------------------------------------------------
@@ -433,6 +439,10 @@ class BuildState:
             "ORDER BY key"
         )
 
+    def published_packed(self) -> Iterator[tuple[str, bytes]]:
+        """(key, packed N-Triples) of every published record, by key."""
+        return self._rows(_PUBLISHED_PACKED)
+
     def packed_ntriples(self, key: str) -> bytes:
         return self.conn.execute("SELECT ntriples FROM records WHERE key = ?", (key,)).fetchone()[0]
 
@@ -504,7 +514,7 @@ class BuildState:
 
     def entities(self) -> Iterator[tuple[str, str, str]]:
         """(kind, key, N-Triples) of every entity, by (kind, key)."""
-        return self._rows("SELECT kind, key, ntriples FROM entities ORDER BY kind, key")
+        return self._rows(_ENTITIES)
 
     # the search index's inputs (kg.build.index)
 
@@ -662,6 +672,24 @@ class StateReader:
         if not row or not row[0]:
             return None
         return unpack(row[0])
+
+    # what a build's graph was, for the change files of the next (kg.build.changefiles)
+
+    def published_packed(self) -> Iterator[tuple[str, bytes]]:
+        """(key, packed N-Triples) of every published record, by key."""
+        return self._conn.execute(_PUBLISHED_PACKED)
+
+    def entities(self) -> Iterator[tuple[str, str, str]]:
+        """(kind, key, N-Triples) of every entity, by (kind, key)."""
+        return self._conn.execute(_ENTITIES)
+
+    def dump_members(self, part: int, fmt_name: str) -> Iterator[bytes]:
+        """The stored gzip members of one part of one dump format, in shard order."""
+        for (member,) in self._conn.execute(
+            "SELECT member FROM dump_parts WHERE part = ? AND format = ? ORDER BY shard",
+            (part, fmt_name),
+        ):
+            yield member
 
     @staticmethod
     def _where(*, since, until, statuses) -> tuple[list[str], list]:

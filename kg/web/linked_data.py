@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from kg.changes import data_version
 from kg.formats import BIBTEX, CITATION_FORMATS, CSL, HTML, RDF_FORMATS, RIS, TURTLE, Format
 from kg.iri import entity_iri
+from kg.store import release_name
 from kg.web import dataset, publish
 from kg.web.citation import (
     highwire_tags,
@@ -229,6 +230,10 @@ def home():
                 [(label, n, doc_path(iri)) for iri, label, n in st.types[:12]], vertical=False
             ),
             examples=st.examples,
+            downloads=dataset.home_downloads(
+                dataset.download_entries(handle.build.dumps, handle.manifest)
+            ),
+            release=release_name(handle.manifest),
         ),
         HTML,
     )

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import entities_bench  # noqa: E402
 import search_bench  # noqa: E402
+import virtuoso_bench  # noqa: E402
 from sparql_bench import (  # noqa: E402
     Endpoint,
     free_port,
@@ -454,6 +455,7 @@ def report(results: dict) -> str:
             f"rdflib in-memory graph: loaded in {r['load_seconds']:.1f} s, "
             f"peak {gib(r['peak_bytes'])}."
         )
+    lines += virtuoso_bench.lines(results)
     if "search" in results:
         lines += search_bench.lines(results["search"], results["records"])
     if "entities" in results:
@@ -500,6 +502,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--build-only", action="store_true", help="measure the builds; skip serving"
     )
+    parser.add_argument(
+        "--virtuoso",
+        action="store_true",
+        help="also load the build into Virtuoso and measure it (bench/virtuoso_bench.py)",
+    )
     args = parser.parse_args(argv)
 
     corpus, data = args.work / "corpus", args.work / "data"
@@ -543,6 +550,19 @@ def main(argv: list[str] | None = None) -> int:
         deref_seconds=2.0 if args.smoke else 10.0,
         rdflib_rounds=args.rdflib_rounds,
     )
+    if args.virtuoso:
+        results["virtuoso"] = virtuoso_bench.measure(
+            data,
+            sorted((ROOT / "queries").glob("*.rq")),
+            parameters=results["serve"].get("parameters", {}),
+            rounds=rounds,
+            deref_seconds=2.0 if args.smoke else 10.0,
+            build_seconds=results["cold"]["wall"],
+            with_parameters=with_parameters,
+            record_keys=record_keys,
+            dereference=dereference,
+        )
+        results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
     results["search"] = search_bench.measure(
         data,
         seeds_data=search_bench.build_seeds(args.work),

@@ -360,8 +360,11 @@ def browse(
     count = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}"
     total = count_value(store.select(count)[0])
     rows = store.select(
-        f"""SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ {body} }}
-            GROUP BY ?s ORDER BY LCASE(?label) ?s
+        # Ordered outside the grouping subquery, by LCASE of the label's STR: Virtuoso cannot
+        # order by an expression of an aggregate's alias, nor LCASE a long literal as it is.
+        f"""SELECT ?s ?label WHERE {{
+              {{ SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ {body} }} GROUP BY ?s }} }}
+            ORDER BY LCASE(STR(?label)) ?s
             LIMIT {per_page} OFFSET {(page - 1) * per_page}"""
     )
     return total, [(row["s"].value, row["label"].value, None) for row in rows]

@@ -224,3 +224,21 @@ def test_an_incremental_index_answers_what_a_full_build_does(tmp_path, monkeypat
     full = build([folder], settings=settings)
     assert not full.store_reused
     assert answers(settings.data_dir) == inc
+
+
+def test_an_index_of_another_schema_is_refused_not_read(seed_build, tmp_path):
+    """Tantivy numbers fields by position: a reader of another schema would look terms up in
+    the wrong fields (and panic past the last). Such an index is refused with what to do, and
+    the server answers without search."""
+    from kg.search.index import VERSION_FILE
+    from kg.store import BuildDir
+    from kg.web import open_search
+
+    folder = tmp_path / "build"
+    shutil.copytree(current_build(seed_build.data_dir).search_path, folder / "search")
+    (folder / "search" / VERSION_FILE).write_text("1\n")
+    with pytest.raises(ValueError, match="schema version 1.*kg build"):
+        SearchIndex.open(folder / "search")
+    assert open_search(BuildDir(folder)) is None
+    (folder / "search" / VERSION_FILE).unlink()  # an index from before the version was written
+    assert open_search(BuildDir(folder)) is None

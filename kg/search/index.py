@@ -31,6 +31,11 @@ SNIPPET_FIELDS = ("abstract", "annotation", "title")  # where a snippet is looke
 WRITER_HEAP = 200_000_000
 # Files of a Tantivy index that change on every commit: copied, not linked.
 MUTABLE_FILES = ("meta.json", ".managed.json")
+# The version of `schema()`, written beside the index: Tantivy numbers fields by their order,
+# so a reader with another schema would look terms up in the wrong fields (and panic past the
+# last one). Add one whenever a field is added, removed or changed.
+SCHEMA_VERSION = 2
+VERSION_FILE = "kg-schema-version"
 TIE_BITS = 20  # the low bits of the date order: a hash of the key, so equal dates never tie
 TIE_MASK = (1 << TIE_BITS) - 1
 
@@ -112,6 +117,7 @@ class IndexWriter:
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         register_tokenizers(self.index)
         self.writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=max(1, workers))
+        (path / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="utf-8")
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -159,6 +165,13 @@ class IndexReader:
     def __init__(self, path: Path) -> None:
         if not has_index(path):
             raise FileNotFoundError(Path(path) / "meta.json")
+        version_file = Path(path) / VERSION_FILE
+        version = version_file.read_text().strip() if version_file.exists() else "1"
+        if version != str(SCHEMA_VERSION):
+            raise ValueError(
+                f"the search index in {path} has schema version {version}, this kg reads "
+                f"{SCHEMA_VERSION}: run kg build again to rewrite it"
+            )
         self.schema = schema()
         self.index = tantivy.Index.open(str(path))
         register_tokenizers(self.index)

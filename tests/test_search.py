@@ -242,3 +242,48 @@ def test_an_index_of_another_schema_is_refused_not_read(seed_build, tmp_path):
     assert open_search(BuildDir(folder)) is None
     (folder / "search" / VERSION_FILE).unlink()  # an index from before the version was written
     assert open_search(BuildDir(folder)) is None
+
+
+def test_a_records_title_as_typed_finds_it_first(index):
+    """The whole title, word for word, ranks its record above longer titles holding the same
+    words and records whose abstracts repeat them (records with an equal title aside)."""
+    import re
+
+    def words(title: str) -> list[str]:
+        return re.findall(r"\w+", title.lower())
+
+    listed = index.search("", limit=100).hits
+    for hit in listed:
+        typed = " ".join([w for w in re.findall(r"\w+", hit.title) if w.upper() != "OR"][:32])
+        found = index.search(typed, limit=10).hits
+        ahead = (
+            [h for h in found[: [h.key for h in found].index(hit.key)]]
+            if hit.key in {h.key for h in found}
+            else found
+        )
+        assert all(words(h.title) == words(hit.title) for h in ahead), (hit.title, ahead[:1])
+
+
+def test_the_whole_title_outranks_a_longer_title_and_an_abstract_repeating_it(tmp_path):
+    from kg.search.document import TEXT_COLUMNS, Document
+    from kg.search.index import IndexWriter
+
+    def doc(key: str, title: str, abstract: str = "") -> Document:
+        text = dict.fromkeys(TEXT_COLUMNS, "")
+        text.update(title=title, abstract=abstract)
+        return Document(key, f"{BASE}id/record/{key}", title, None, "", [], [], None, text, [])
+
+    wanted = "Evaluation of the Oregon Day Reporting Center"
+    longer = "National Evaluation of the Day Reporting Center in Oregon"
+    writer = IndexWriter(tmp_path / "search")
+    writer.add(
+        [
+            doc("1", wanted),
+            doc("2", longer, abstract=f"{longer}: an evaluation of the Oregon center. " * 3),
+            doc("3", f"{wanted}: Second Year"),
+        ]
+    )
+    writer.finish()
+    index = SearchIndex.open(tmp_path / "search")
+    assert keys(index, wanted)[0] == "1"
+    assert keys(index, longer)[0] == "2"

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ MUTABLE_FILES = ("meta.json", ".managed.json")
 # The version of `schema()`, written beside the index: Tantivy numbers fields by their order,
 # so a reader with another schema would look terms up in the wrong fields (and panic past the
 # last one). Add one whenever a field is added, removed or changed.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VERSION_FILE = "kg-schema-version"
 TIE_BITS = 20  # the low bits of the date order: a hash of the key, so equal dates never tie
 TIE_MASK = (1 << TIE_BITS) - 1
@@ -46,6 +47,10 @@ TOKENIZER = "kg_en"  # words, at most 40 characters, lower case, ASCII-folded, P
 # "ident", "idenitty" to "idenitti", three edits apart for one letter swapped).
 SPELLING_TOKENIZER = "kg_words"
 SPELL_FIELD = "spell"
+# The whole title as one term (`title_words`): a query that is a record's title, word for word,
+# finds that record first, above longer titles holding the same words and records whose
+# abstracts repeat them. Its weight is far above what BM25 gives the rest.
+TITLE_FIELD, TITLE_BOOST = "title_words", 1000.0
 
 
 def analyzer(stem: bool = True) -> tantivy.TextAnalyzer:
@@ -72,6 +77,7 @@ def schema() -> tantivy.Schema:
     # Which records have a word, nothing more (no frequencies, no positions): only matched
     # fuzzily, with a constant score.
     builder.add_text_field(SPELL_FIELD, tokenizer_name=SPELLING_TOKENIZER, index_option="basic")
+    builder.add_text_field(TITLE_FIELD, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("key", stored=True, tokenizer_name="raw")
     for name in ("iri", "display", "journal_title"):
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
@@ -140,6 +146,8 @@ def _tantivy_document(doc: Document) -> tantivy.Document:
     for name in TEXT_COLUMNS:
         out.add_text(name, doc.text[name])
     out.add_text(SPELL_FIELD, " ".join(doc.text[name] for name in TEXT_COLUMNS))
+    if title_words(doc.title):
+        out.add_text(TITLE_FIELD, title_words(doc.title))
     out.add_text("key", doc.key)
     out.add_integer("keyn", key_number(doc.key))
     out.add_text("iri", doc.iri)
@@ -217,9 +225,18 @@ class IndexReader:
             clauses.append(either[0] if len(either) == 1 else _any(either))
         if not clauses:
             return None, []
-        if len(clauses) == 1:
-            return clauses[0], approximate
-        whole = tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
+        whole = (
+            clauses[0]
+            if len(clauses) == 1
+            else tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
+        )
+        title = _as_title(query)
+        if title:
+            exact = tantivy.Query.term_query(self.schema, TITLE_FIELD, title)
+            boosted = tantivy.Query.boost_query(exact, TITLE_BOOST)
+            whole = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, whole), (tantivy.Occur.Should, boosted)]
+            )
         return whole, approximate
 
     def term_query(self, term: Term, distance: int) -> tantivy.Query:
@@ -348,6 +365,26 @@ class IndexReader:
 
 
 _X_KEY = re.compile(r"x[0-9a-f]{12}")
+_WORDS = re.compile(r"\w+")
+
+
+def title_words(text: str) -> str:
+    """A title as the one term `title_words` holds: its words, case and accents folded.
+
+    >>> title_words("Boot Camp Prisons: Components, Évaluations")
+    'boot camp prisons components evaluations'
+    """
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(_WORDS.findall(folded))
+
+
+def _as_title(query: Query) -> str | None:
+    """The words of a query of plain words (each clause one unfielded word or phrase, nothing
+    excluded), which may be a title as written; else None."""
+    if query.excluded or any(len(c) != 1 or c[0].columns or c[0].prefix for c in query.clauses):
+        return None
+    return title_words(" ".join(c[0].text for c in query.clauses)) or None
 
 
 def key_number(key: str) -> int:

@@ -1059,13 +1059,21 @@ def expected_example_rows(name: str, g: Graph) -> list[tuple]:
         rows = [(str(a), str(g.value(a, SCHEMA.name)), str(n)) for a, n in counts.items()]
         return sorted(rows, key=lambda r: (-int(r[2]), r[1]))[:25]
     if name == "co-authors":
-        person = next(g.subjects(SCHEMA.name, Literal("D L MacKenzie")))
-        together = Counter()
-        for record in g.subjects(SCHEMA.author, person):
-            for other in g.objects(record, SCHEMA.author):
-                if other != person:
-                    together[other] += 1
-        return sorted((str(o), str(g.value(o, SCHEMA.name)), str(n)) for o, n in together.items())
+        # Everyone of that name (homonyms kept apart are several people), as the VALUES does.
+        people = [
+            p
+            for p in g.subjects(SCHEMA.name, Literal("D L MacKenzie"))
+            if (p, RDF.type, SCHEMA.Person) in g
+        ]
+        together: dict = {}
+        for person in people:
+            for record in g.subjects(SCHEMA.author, person):
+                for other in g.objects(record, SCHEMA.author):
+                    if other != person:
+                        together.setdefault(other, set()).add(record)
+        return sorted(
+            (str(o), str(g.value(o, SCHEMA.name)), str(len(r))) for o, r in together.items()
+        )
     if name == "funded-by-agency":
         agency = next(
             o

@@ -84,6 +84,48 @@ def scan_query(text: str) -> QueryScan:
     return QueryScan(tuple(words), depth=nesting.deepest, terms=nesting.terms)
 
 
+# Functions whose value is new at every evaluation (SPARQL 1.1 Query 17.4): an answer that uses
+# one is not the same answer twice, so it is neither cached nor given a validator.
+VOLATILE = frozenset("NOW RAND UUID STRUUID BNODE".split())
+
+
+def normalise_query(text: str) -> str:
+    """The query with its comments dropped and every run of space between tokens made one
+    space: two spellings of a query that the parser cannot tell apart share one cache key.
+    Strings and IRIs are kept as written (their spaces are data).
+
+    >>> normalise_query('SELECT  *  # all\nWHERE { ?s ?p "a  b" }\n')
+    'SELECT * WHERE { ?s ?p "a  b" }'
+    """
+    out: list[str] = []
+
+    def space(gap: str) -> None:
+        gap = _SPACES.sub(" ", gap)
+        if gap.startswith(" ") and out and out[-1].endswith(" "):
+            gap = gap[1:]
+        if gap:
+            out.append(gap)
+
+    pos = 0
+    for match in _TOKENS.finditer(text):
+        space(text[pos : match.start()])
+        if match.lastgroup == "comment":
+            space(" ")
+        else:
+            out.append(match.group())
+        pos = match.end()
+    space(text[pos:])
+    return "".join(out).strip()
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def volatile(scan: QueryScan) -> bool:
+    """Whether the query calls a function that answers anew each time (NOW, RAND, ...)."""
+    return not VOLATILE.isdisjoint(scan.keywords)
+
+
 class _Nesting:
     """Brackets and operators between the tokens: how deep and how long the parse would go."""
 

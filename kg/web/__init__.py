@@ -40,7 +40,7 @@ from kg.store import (
     require_current_build,
 )
 from kg.web import responses, security
-from kg.web.cache import MIB, AnswerCache
+from kg.web.cache import MIB, AnswerCache, KeptAnswers
 
 # The build folder of a store handed in without one: a path that cannot exist (under the null
 # device), so its dumps, reports and change log are simply absent.
@@ -62,6 +62,7 @@ class GraphHandle:
         self._lock = threading.Lock()
         self._target: str | None = None
         self._given = store is not None  # then there is no `current` link to follow
+        self._link = str(Path(settings.data_dir) / CURRENT)  # read on every request
         self.build: BuildDir
         self.store: GraphStore
         self.search: SearchIndex | None  # the build's full-text index, None when it has none
@@ -76,7 +77,7 @@ class GraphHandle:
 
     def _link_target(self) -> str | None:
         try:
-            return os.readlink(Path(self.settings.data_dir) / CURRENT)
+            return os.readlink(self._link)
         except OSError:
             return None
 
@@ -180,6 +181,13 @@ def create_app(
     @app.before_request
     def _refresh() -> None:
         handle.refresh()
+
+    def current_graph() -> GraphHandle:
+        handle.refresh()
+        return handle
+
+    # A request asked before in this build is answered as it was, before Flask sees it.
+    app.wsgi_app = KeptAnswers(app.wsgi_app, current_graph)
 
     @app.get("/health")
     def health():

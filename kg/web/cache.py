@@ -96,3 +96,103 @@ class AnswerCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+# -- whole answers, in front of the app ---------------------------------------------------------
+
+# Set in the WSGI environ by a route whose 200 may be sent again as it is to the same request.
+KEEP = "kg.keep_answer"
+# Request headers that make an answer conditional or partial: such requests go to the app,
+# which answers 304, 412 or 206 itself (from the routes' own caches).
+_CONDITIONAL = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
+# Everything of a request an answer can depend on besides the body: the target, the content
+# negotiation (Accept and Accept-Encoding: the Vary of every kept answer) and the host.
+_REQUEST_KEY = (
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "HTTP_ACCEPT",
+    "HTTP_ACCEPT_ENCODING",
+    "HTTP_HOST",
+    "CONTENT_TYPE",
+)
+_POST_BODY_BYTES = 64 * 1024  # a POSTed query longer than this goes the long way
+
+
+class KeptAnswers:
+    """WSGI middleware: the second time the same request arrives, its kept answer is sent as
+    the app made it the first time (status line, every header, body), without the app.
+
+    Only answers a route marks (`environ[KEEP]`: documents, SPARQL answers) are kept, and only
+    200s to GET, or to a POSTed query of a few kilobytes: each is the same until the next build,
+    and the build's `AnswerCache` (from `current_graph()`, checked on every request as the app
+    does) holds them, so the first request after a new build is the app's again. The request
+    passed the app's checks the first time, and everything the checks and the answer read is in
+    the key.
+    """
+
+    def __init__(self, app, current_graph) -> None:
+        self.app = app
+        self.current_graph = current_graph  # refreshes and returns the GraphHandle
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD", "POST") or any(h in environ for h in _CONDITIONAL):
+            return self.app(environ, start_response)
+        body = b""
+        if method == "POST" or environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in environ:
+            body = self._small_body(environ)
+            if body is None:
+                return self.app(environ, start_response)
+        answers = self.current_graph().answers
+        key = ("answer", "POST" if method == "POST" else "GET", body) + tuple(
+            environ.get(name) for name in _REQUEST_KEY
+        )
+        kept = answers.get(key)
+        if kept is not None:
+            start_response("200 OK", list(kept.headers))
+            return [] if method == "HEAD" else [kept.body]
+        if method == "HEAD":  # a HEAD answer has no body to keep
+            return self.app(environ, start_response)
+        return self._keep(environ, start_response, answers, key)
+
+    @staticmethod
+    def _small_body(environ) -> bytes | None:
+        """The body of a small POST, read and put back for the app; None to leave it alone."""
+        import io
+
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return None
+        if not 0 <= length <= _POST_BODY_BYTES or "HTTP_TRANSFER_ENCODING" in environ:
+            return None
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body
+
+    def _keep(self, environ, start_response, answers: AnswerCache, key: tuple):
+        seen: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        chunks = self.app(environ, capture)
+        if not environ.get(KEEP) or not seen.get("status", "").startswith("200"):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        answers.put(key, Cached(body, tuple(seen["headers"])))
+        return [body]

@@ -259,3 +259,80 @@ def test_the_cache_is_bounded_and_can_be_turned_off():
     assert cache.get(("q", 99)) is not None and cache.get(("q", 0)) is None  # oldest went first
     cache.put(("big",), Cached(b"x" * 2000))  # over an eighth of the bound: not kept
     assert cache.get(("big",)) is None
+
+
+DOCUMENT_FORMATS = ("html", "ttl", "nt", "jsonld", "rdf", "bib", "ris", "csl.json")
+
+
+@pytest.mark.parametrize("ext", DOCUMENT_FORMATS)
+def test_a_repeated_document_is_the_fresh_one_headers_included(built, kg_serve, ext):
+    cached = kg_serve(built)
+    uncached = kg_serve(built, env={"KG_ANSWER_CACHE_MB": "0"})
+    url = f"doc/record/910001.{ext}"
+    fresh = requests.get(uncached.base + url, timeout=30)
+    assert fresh.status_code == 200 and fresh.content
+    for _ in range(4):  # the first asking and repeats, on either of the server's processes
+        again = requests.get(cached.base + url, timeout=30)
+        assert again.status_code == 200 and again.content == fresh.content
+        same = ("Content-Type", "ETag", "Last-Modified", "Link", "Cache-Control", "Vary")
+        assert {h: again.headers.get(h) for h in same} == {h: fresh.headers.get(h) for h in same}
+        assert again.headers["Access-Control-Allow-Origin"] == "*"
+    if ext == "ttl":
+        triples = ox.parse(again.content, format=ox.RdfFormat.TURTLE)
+        titles = {t.object.value for t in triples if t.predicate.value.endswith("/title")}
+        assert "Boot Camps for Juvenile Offenders" in titles
+
+
+def test_negotiated_gzipped_head_and_conditional_document_requests(built, kg_serve):
+    server = kg_serve(built)
+    url = server.base + "doc/record/910001"
+    turtle = {"Accept": "text/turtle", "Accept-Encoding": "identity"}
+    first = requests.get(url, headers=turtle, timeout=30)
+    html = requests.get(url, headers={"Accept": "text/html"}, timeout=30)
+    for _ in range(3):  # a kept answer is kept for its own Accept only
+        again = requests.get(url, headers=turtle, timeout=30)
+        assert (
+            again.content == first.content
+            and again.headers["Content-Type"] == (first.headers["Content-Type"])
+        )
+        assert again.headers["Content-Location"].endswith("/doc/record/910001.ttl")
+        page = requests.get(url, headers={"Accept": "text/html"}, timeout=30)
+        assert page.content == html.content and page.headers["Content-Type"].startswith("text/html")
+        zipped = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)  # gzip, deflate
+        assert zipped.headers["Content-Encoding"] == "gzip" and zipped.content == first.content
+        head = requests.head(url, headers=turtle, timeout=30)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["Content-Length"] == str(len(first.content))
+    tag = first.headers["ETag"]
+    current = requests.get(url, headers={**turtle, "If-None-Match": tag}, timeout=30)
+    assert current.status_code == 304 and current.headers["ETag"] == tag
+    modified = first.headers["Last-Modified"]
+    since = requests.get(url, headers={**turtle, "If-Modified-Since": modified}, timeout=30)
+    assert since.status_code == 304
+
+
+def test_a_repeated_request_is_answered_without_the_app():
+    store = CountingStore()
+    app = create_app(Settings.from_env(environ={}), store)
+    client = app.test_client()
+    query = f"SELECT ?n WHERE {{ <{RECORD}> <{SCHEMA}name> ?n }}"
+    seen = []
+    app.before_request(lambda: seen.append(1))  # runs whenever Flask handles a request
+    answers = [client.get("/sparql", query_string={"query": query}) for _ in range(3)]
+    posts = [client.post("/sparql", data={"query": query}) for _ in range(3)]
+    assert len(seen) == 2 and store.runs == 1  # one GET and one POST reached Flask
+    assert len({a.data for a in answers + posts}) == 1
+    assert all(a.headers["ETag"] == answers[0].headers["ETag"] for a in answers + posts)
+    # A conditional request goes to the app, which answers it from the build's cache.
+    tag = answers[0].headers["ETag"]
+    assert (
+        client.get(
+            "/sparql", query_string={"query": query}, headers={"If-None-Match": tag}
+        ).status_code
+        == 304
+    )
+    assert len(seen) == 3 and store.runs == 1
+    # An error is never kept: a malformed query is refused every time, by the app.
+    for _ in range(2):
+        assert client.get("/sparql", query_string={"query": "SELECT nonsense"}).status_code == 400
+    assert len(seen) == 5

@@ -48,4 +48,16 @@ def _term(term):
 def compact(triples: list[ox.Triple], *, context: dict) -> str:
     """The triples as compact JSON-LD, the context inlined so the document stands alone."""
     text = to_rdflib(triples).serialize(format="json-ld", context=context, auto_compact=True)
-    return text
+    return json.dumps(in_order(json.loads(text)), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def in_order(value):
+    """Every array of the document sorted: rdflib lists nodes and values in the order of its
+    sets, which differs between processes (hash seeds), so one document would have several
+    spellings. The context has no `@list` container, so no array's order means anything."""
+    if isinstance(value, dict):
+        return {k: in_order(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [in_order(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value

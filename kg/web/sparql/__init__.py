@@ -42,7 +42,7 @@ from kg.store.textsearch import rewrite_text_search
 from kg.web.cache import KEEP, Cached
 from kg.web.negotiation import content_type, negotiate, not_acceptable
 from kg.web.responses import MAX_AGE_SECONDS, graph_base
-from kg.web.sparql.check import READ_ONLY, check_query, normalise_query, scan_query, volatile
+from kg.web.sparql.check import READ_ONLY, check_query
 from kg.web.sparql.page import PAGE_ROWS, PageAnswer, example_queries, examples_json, read_answer
 
 # The blueprint's pages and assets are the web layer's own (kg/web/templates, kg/web/static).
@@ -177,28 +177,28 @@ def endpoint():
             )
         return _service_description_or_page()
     try:
-        form = check_query(proto.query, base_iri=endpoint_iri())
+        checked = check_query(proto.query, base_iri=endpoint_iri())
     except QueryError as exc:
         if _wants_page():
             return _query_page(query=proto.query, error=exc)
         raise
-    fmt = choose_format("graph" if form == "graph" else "results")
+    fmt = choose_format("graph" if checked.form == "graph" else "results")
     if fmt is HTML:
-        return _query_page(query=proto.query, form=form, dataset=proto.dataset)
-    if volatile(scan_query(proto.query)):  # NOW(), RAND()...: a new answer every time
+        return _query_page(query=proto.query, form=checked.form, dataset=proto.dataset)
+    if checked.scan.volatile:  # NOW(), RAND()...: a new answer every time
         answer = _run(proto.query, media_type=fmt.media_type, dataset=proto.dataset)
         resp = Response(answer.body, 200, content_type=content_type(fmt.media_type))
         resp.headers["Cache-Control"] = "no-store"
         return resp
-    return _repeatable_answer(proto, fmt)
+    return _repeatable_answer(proto, fmt, normal=checked.scan.normal)
 
 
-def _repeatable_answer(proto: ProtocolRequest, fmt: Format) -> Response:
+def _repeatable_answer(proto: ProtocolRequest, fmt: Format, *, normal: str) -> Response:
     """An answer that stays the same until the next build: from this build's cache when it was
     asked before, with a validator; 304 (GET, HEAD) or 412 (POST) when the client's copy is it
     (RFC 9110 13.1.2), without running the query at all."""
     answers = current_app.extensions["kg"].answers  # before the store: see GraphHandle
-    key = _answer_key(proto, fmt)
+    key = _answer_key(proto, fmt, normal=normal)
     tag = answers.etag(*key)
     headers = {
         "ETag": f'W/"{tag}"',  # weak: the gzip and identity codings share it, as documents'
@@ -217,13 +217,13 @@ def _repeatable_answer(proto: ProtocolRequest, fmt: Format) -> Response:
     return Response(cached.body, 200, content_type=content_type(fmt.media_type), headers=headers)
 
 
-def _answer_key(proto: ProtocolRequest, fmt: Format) -> tuple:
+def _answer_key(proto: ProtocolRequest, fmt: Format, *, normal: str) -> tuple:
     """Everything the bytes of an answer depend on within one build: the query as the parser
     reads it, the format, the dataset named, the base of relative IRIs and the limits."""
     settings = current_app.extensions["kg"].settings
     return (
         "sparql",
-        normalise_query(proto.query),
+        normal,
         fmt.media_type,
         proto.dataset,
         endpoint_iri(),

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test lint build serve clean browser load-tools load
+.PHONY: run test lint build serve clean browser load-tools load virtuoso
 
 $(BIN)/kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ build: $(BIN)/kg
 serve: $(BIN)/kg
 	$(BIN)/kg serve --port $(PORT)
 
-test: browser load-tools $(BIN)/kg
+test: browser load-tools virtuoso $(BIN)/kg
 	$(BIN)/pytest
 
 # Debian's Chromium for the browser tests (tests/test_web_browser.py), installed only when missing.
@@ -37,6 +37,11 @@ browser:
 # wrk, the load generator of tests/test_load.py and bench/load.py, from Debian's packages.
 load-tools:
 	@command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+
+# Virtuoso Open Source, the second remote store of tests/test_remote_store.py: Debian's binaries
+# only (virtuoso-t and isql-vt), not its system service; the tests start their own instance.
+virtuoso:
+	@command -v virtuoso-t >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y virtuoso-opensource-7-bin)
 
 # The long load test (50,500 synthetic records of which about 50,200 are valid, 32 connections,
 # ten minutes, memory of every server process sampled): figures in docs/load.md.

@@ -6,7 +6,8 @@ Writes a synthetic corpus, builds it cold (records/s and peak memory of each sta
 process and its workers together), rebuilds it after 1% of the records changed, then serves it
 and measures in the same run: every example query over HTTP against `kg serve` and against
 `oxigraph serve-read-only` on the same store, and in an in-memory rdflib graph of the same
-triples; and record dereference latency and throughput with 8 concurrent clients. Prints a
+triples; and record dereference latency and throughput with 8 concurrent clients; and the
+pairwise precision and recall of entity resolution (bench/entities_bench.py). Prints a
 Markdown table (and writes results.json in the work folder). Run by hand; `--smoke` runs a
 small, quick version (the test suite runs it on a few hundred records, untimed).
 """
@@ -30,7 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import entities_bench  # noqa: E402
 import search_bench  # noqa: E402
+import virtuoso_bench  # noqa: E402
 from sparql_bench import (  # noqa: E402
     Endpoint,
     free_port,
@@ -117,6 +120,16 @@ def timed_build(corpus: Path, data: Path, workers: int) -> dict:
         "triples": summary.triples,
         "seconds": {k: v for k, v in summary.seconds.items() if k != "total"},
         "peak_bytes": peaks.peaks,
+    }
+
+
+def change_files(data: Path) -> dict:
+    """The current build's change files against the one before: triples and bytes of each."""
+    manifest = json.loads((data / "current" / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        e["name"]: {"triples": e["triples"], "bytes": e["size"]}
+        for e in manifest["dumps"]
+        if e.get("change")
     }
 
 
@@ -364,6 +377,24 @@ def rdflib_latencies(
 # -- report ----------------------------------------------------------------------------------------
 
 
+def download_sizes(dumps: Path) -> dict[str, int]:
+    """Bytes of every gzipped file of the dumps folder (the RDF dumps, JSON Lines), by name,
+    and of the tables folder as two totals (Parquet, gzipped CSV)."""
+    sizes = {p.name: p.stat().st_size for p in sorted(dumps.glob("*.gz"))}
+    tables = dumps / "tables"
+    for label, pattern in (("tables/*.parquet", "*.parquet"), ("tables/*.csv.gz", "*.csv.gz")):
+        found = list(tables.glob(pattern)) if tables.is_dir() else []
+        if found:
+            sizes[label] = sum(p.stat().st_size for p in found)
+    return sizes
+
+
+def table_sizes(dumps: Path) -> dict[str, int]:
+    """Bytes of each table file (Parquet and gzipped CSV), by name below tables/."""
+    tables = dumps / "tables"
+    return {p.name: p.stat().st_size for p in sorted(tables.glob("*"))} if tables.is_dir() else {}
+
+
 def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
@@ -400,9 +431,25 @@ def report(results: dict) -> str:
         + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in inc["seconds"].items())
         + ".",
         "",
+        'Change files of the incremental rebuild (the "changes" stage above): '
+        + (
+            ", ".join(
+                f"{name} {c['triples']:,} triples, {gib(c['bytes'])}"
+                for name, c in inc.get("change_files", {}).items()
+            )
+            or "none"
+        )
+        + ".",
+        "",
         f"Store {gib(results['store_bytes'])}; dumps: "
         + ", ".join(f"{name} {gib(size)}" for name, size in results["dump_bytes"].items()),
     ]
+    tables = results.get("table_bytes") or {}
+    if tables:
+        lines += [
+            "",
+            "Tables: " + ", ".join(f"{name} {gib(size)}" for name, size in tables.items()) + ".",
+        ]
     if params:
         lines += [
             "",
@@ -441,8 +488,11 @@ def report(results: dict) -> str:
             f"rdflib in-memory graph: loaded in {r['load_seconds']:.1f} s, "
             f"peak {gib(r['peak_bytes'])}."
         )
+    lines += virtuoso_bench.lines(results)
     if "search" in results:
         lines += search_bench.lines(results["search"], results["records"])
+    if "entities" in results:
+        lines += entities_bench.lines(results["entities"])
     return "\n".join(lines)
 
 
@@ -556,6 +606,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--build-only", action="store_true", help="measure the builds; skip serving"
     )
+    parser.add_argument(
+        "--virtuoso",
+        action="store_true",
+        help="also load the build into Virtuoso and measure it (bench/virtuoso_bench.py)",
+    )
     args = parser.parse_args(argv)
 
     corpus, data = args.work / "corpus", args.work / "data"
@@ -578,14 +633,14 @@ def main(argv: list[str] | None = None) -> int:
         results["cold"] = timed_build(corpus, data, args.workers)
         current = (data / "current").resolve()
         results["store_bytes"] = du(current / "store")
-        results["dump_bytes"] = {
-            p.name: p.stat().st_size for p in sorted((current / "dumps").glob("*.gz"))
-        }
+        results["dump_bytes"] = download_sizes(current / "dumps")
+        results["table_bytes"] = table_sizes(current / "dumps")
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
         changed = change_one_percent(corpus, records=args.records, seed=args.seed)
         results["incremental"] = {
             **timed_build(corpus, data, args.workers),
             "changed_inputs": changed,
+            "change_files": change_files(data),
         }
         results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
     if args.build_only:
@@ -599,12 +654,30 @@ def main(argv: list[str] | None = None) -> int:
         deref_seconds=2.0 if args.smoke else 10.0,
         rdflib_rounds=args.rdflib_rounds,
     )
+    if args.virtuoso:
+        results["virtuoso"] = virtuoso_bench.measure(
+            data,
+            sorted((ROOT / "queries").glob("*.rq")),
+            parameters=results["serve"].get("parameters", {}),
+            rounds=rounds,
+            deref_seconds=2.0 if args.smoke else 10.0,
+            build_seconds=results["cold"]["wall"],
+            with_parameters=with_parameters,
+            record_keys=record_keys,
+            dereference=dereference,
+        )
+        results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")  # partial
     if not args.no_search:
         results["search"] = search_bench.measure(
             data,
             seeds_data=search_bench.build_seeds(args.work),
             seconds=2.0 if args.smoke else 10.0,
         )
+    # Entity resolution: people straight from the corpus's truth, organisations from the graph
+    # the build wrote (whatever it resolved them to).
+    results["entities"] = entities_bench.measure(
+        records=args.records, seed=args.seed, data=data, corpus=corpus
+    )
     results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(report(results))
     return 0

@@ -137,30 +137,76 @@ def norm(title: str) -> str:
     return " ".join(w.lower() for w in re.findall(r"\w+", title))
 
 
-def relevance(index: SearchIndex) -> dict:
-    """For every record with a title: does searching its title's words find it first (a record
-    with an equal title ranked above it aside)?"""
-    found = total = 0
-    offset = 0
+SAMPLE = 2_000  # titles searched for the relevance figures (all of them in a smaller index)
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def titled_records(index: SearchIndex, sample: int, seed: int = 0) -> list:
+    """A fixed sample of the records with a title, in index order."""
+    hits, offset = [], 0
     while True:
         page = index.search("", limit=100, offset=offset)
         if not page.hits:
             break
         offset += 100
-        for hit in page.hits:
-            words = re.findall(r"\w+", hit.title)[:32]
-            words = [w for w in words if w.upper() != "OR"]
-            if not words:
-                continue
-            total += 1
-            top = index.search(" ".join(words), limit=100).hits
-            for other in top:
-                if other.key == hit.key:
-                    found += 1
-                    break
-                if norm(other.title) != norm(hit.title):
-                    break
-    return {"titles": total, "first": found, "share": found / total if total else 1.0}
+        hits += [h for h in page.hits if query_words(h.title)]
+    if len(hits) <= sample:
+        return hits
+    return random.Random(seed).sample(hits, sample)
+
+
+def query_words(title: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", title)[:32] if w.upper() != "OR"]
+
+
+def misspelt(word: str, rng: random.Random) -> str:
+    """One edit a typist makes: a letter dropped, two swapped, or one struck for another."""
+    i = rng.randrange(1, len(word) - 1)
+    edit = rng.choice(("drop", "swap", "strike"))
+    if edit == "drop":
+        return word[:i] + word[i + 1 :]
+    if edit == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    return word[:i] + rng.choice(LETTERS.replace(word[i].lower(), "")) + word[i + 1 :]
+
+
+def rank_of(index: SearchIndex, q: str, hit, within: int) -> bool:
+    """Is the record among the first `within` answers to q (records with its title aside)?"""
+    ahead = 0
+    for other in index.search(q, limit=max(within, 20)).hits:
+        if other.key == hit.key:
+            return True
+        if norm(other.title) != norm(hit.title):
+            ahead += 1
+            if ahead >= within:
+                return False
+    return False
+
+
+def relevance(index: SearchIndex, sample: int = SAMPLE) -> dict:
+    """Over a sample of the records with a title: does searching the title's words find the
+    record first, and with one word (of five letters or more) misspelt, in the first three
+    (records with an equal title ranked above it aside)?"""
+    rng = random.Random(1)
+    hits = titled_records(index, sample)
+    first = fuzzy = fuzzy_total = 0
+    for hit in hits:
+        words = query_words(hit.title)
+        first += rank_of(index, " ".join(words), hit, 1)
+        long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+        if long:
+            i = rng.choice(long)
+            typed = [*words[:i], misspelt(words[i], rng), *words[i + 1 :]]
+            fuzzy_total += 1
+            fuzzy += rank_of(index, " ".join(typed), hit, 3)
+    return {
+        "titles": len(hits),
+        "first": first,
+        "share": first / len(hits) if hits else 1.0,
+        "misspelt": fuzzy_total,
+        "misspelt_top3": fuzzy,
+        "misspelt_share": fuzzy / fuzzy_total if fuzzy_total else 1.0,
+    }
 
 
 def measure(
@@ -173,7 +219,6 @@ def measure(
         "store_bytes": du(current / "store"),
         "latency": latencies(data, query_mix(index), clients=clients, seconds=seconds),
         "relevance": relevance(index),
-        "fuzzy": None,  # not offered by the query language yet
     }
     if seeds_data is not None:
         seeds = SearchIndex.open((Path(seeds_data) / "current" / "search").resolve())
@@ -192,12 +237,21 @@ def lines(search: dict, records: int) -> list[str]:
         f"{search['store_bytes'] / 1e6:.1f} MB = {ratio:.2f} | <= 0.33 |",
         f"| /search p50 / p95, 8 clients, 100-query mix ({lat['requests']:,} requests, "
         f"{lat['errors']} errors) | {lat['p50_ms']:.1f} / {lat['p95_ms']:.1f} ms | <= 20 / 60 ms |",
-        f"| full title finds its record first | {rel['share']:.1%} of {rel['titles']:,} | >= 99% |",
+        f"| full title finds its record first ({rel['titles']:,} titles: a sample when more) "
+        f"| {rel['share']:.1%} | >= 99% |",
     ]
-    if "seeds_relevance" in search:
-        s = search["seeds_relevance"]
-        out.append(f"| the same on the seeds | {s['share']:.1%} of {s['titles']} | >= 99% |")
-    out.append("| one word misspelt, in the top 3 | not measured: no fuzzy matching yet | >= 90% |")
+    seeds = search.get("seeds_relevance")
+    if seeds:
+        out.append(f"| the same on the seeds ({seeds['titles']}) | {seeds['share']:.1%} | >= 99% |")
+    out.append(
+        f"| its title with one word misspelt finds it in the top 3 ({rel['misspelt']:,} titles) "
+        f"| {rel['misspelt_share']:.1%} | >= 90% |"
+    )
+    if seeds:
+        out.append(
+            f"| the same on the seeds ({seeds['misspelt']}) | {seeds['misspelt_share']:.1%} "
+            "| >= 90% |"
+        )
     return out
 
 

@@ -118,6 +118,11 @@ class ChangeLog:
     ) -> int:
         return self._state.count(since=since, until=until, statuses=statuses)
 
+    def moved(self, kind: str, key: str) -> str | None:
+        """The canonical key a merged entity key answers for, None when it is canonical."""
+        target = self._state.entity_target(kind, key)
+        return target if target and target != key else None
+
     def last_description(self, key: str) -> str | None:
         """The N-Triples of the record's last published description (kept for deleted records
         too, so that a withdrawn record can still say what it was), or None."""
@@ -132,6 +137,13 @@ def record_status(build: BuildDir, key: str) -> RecordStatus | None:
     """
     with ChangeLog(build) as log:
         return log.status(key)
+
+
+def entity_moved(build: BuildDir, kind: str, key: str) -> str | None:
+    """The canonical key a merged entity key now answers for (its IRI then answers 301 Moved
+    Permanently), or None when the key is canonical itself or was never minted."""
+    with ChangeLog(build) as log:
+        return log.moved(kind, key)
 
 
 def iter_changes(

@@ -30,6 +30,15 @@ def _shapes_option(command):
     )(command)
 
 
+def _store_graph_option(command):
+    return click.option(
+        "--store-graph",
+        default=None,
+        help="Named graph of the remote store that holds the graph (or KG_STORE_GRAPH; "
+        "needed for Virtuoso).",
+    )(command)
+
+
 def _fail(exc: KgError) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(EXIT_FAILED)
@@ -65,10 +74,13 @@ def main() -> None:
 @click.option(
     "--store-update",
     default=None,
-    help="Graph Store Protocol or SPARQL Update "
-    "endpoint the built graph is loaded into (or KG_STORE_UPDATE).",
+    help="Graph Store Protocol or SPARQL Update endpoint the built graph is loaded into, or "
+    "isql://USER:PASSWORD@HOST:PORT for Virtuoso's bulk loader (or KG_STORE_UPDATE).",
 )
-def build(inputs, data_dir, base, workers, no_progress, shapes_dir, store, store_update) -> None:
+@_store_graph_option
+def build(
+    inputs, data_dir, base, workers, no_progress, shapes_dir, store, store_update, store_graph
+) -> None:
     from kg.build import build as run_build
 
     try:
@@ -80,6 +92,7 @@ def build(inputs, data_dir, base, workers, no_progress, shapes_dir, store, store
             progress=False if no_progress else None,
             store=store,
             store_update=store_update,
+            store_graph=store_graph,
         )
         summary = run_build(inputs or DEFAULT_INPUTS, settings=settings)
     except KgError as exc:
@@ -175,13 +188,16 @@ def synth(records, out, seed, overwrite) -> None:
     help="'oxigraph' (embedded, default) or the query "
     "endpoint URL of a remote SPARQL 1.1 store (or KG_STORE).",
 )
+@_store_graph_option
 @_shapes_option
-def serve(data_dir, host, port, workers, threads, store, shapes_dir) -> None:
+def serve(data_dir, host, port, workers, threads, store, store_graph, shapes_dir) -> None:
     from kg.store import require_current_build
     from kg.web.serve import default_workers, run
 
     try:
-        settings = Settings.from_env(data_dir=data_dir, store=store, shapes_dir=shapes_dir)
+        settings = Settings.from_env(
+            data_dir=data_dir, store=store, store_graph=store_graph, shapes_dir=shapes_dir
+        )
         workers = workers or default_workers()
         # The graph's IRIs were minted at build time: the server answers for that base.
         base = require_current_build(settings.data_dir).manifest().get("base") or settings.base

@@ -18,9 +18,28 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from kg.iri import entity_iri
-from kg.namespaces import DCTERMS, EU_COUNTRY, ISO639_1, KG, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from kg.namespaces import (
+    DCTERMS,
+    EU_COUNTRY,
+    ISO639_1,
+    KG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    XSD,
+)
 from kg.readers.fields import NAME_SUFFIXES as SUFFIXES
 from kg.record import MONTHS, Agent, PartialDate, Record, slug
+from kg.resolve.organizations import (
+    DISTRIBUTOR,
+    PUBLISHER,
+    SPONSOR,
+    authority_file,
+    listed_triples,
+)
 
 Triple = tuple[Node, Node, Node]
 
@@ -39,6 +58,11 @@ class EntityView:
     label: str
     agent: Agent | None = None  # persons and organisations: the name as this record wrote it
     funders: tuple[str, ...] = ()  # grants: organisation keys of the record's sponsors
+    parent: str | None = None  # organisations: the key of the unit above it, when known
+    alias: str | None = None  # the key of the name as written, when its IRI answers 301 here
+    # Filled in by kg.entities.describe_entity from every record naming the entity:
+    written: tuple[str, ...] = ()  # every other form the records print its name in
+    merged: tuple[str, ...] = ()  # the keys of its merged spellings (their IRIs answer 301)
 
 
 @dataclass
@@ -145,8 +169,25 @@ class RecordGraph:
 
     iri: URIRef
     mint: Minter
+    resolved: dict = field(default_factory=dict)  # kg.resolve.names_of: written -> canonical
     triples: list[Triple] = field(default_factory=list)
     entities: list[EntityView] = field(default_factory=list)
+
+    def agent_view(self, agent: Agent) -> tuple[EntityView, str]:
+        """The entity a printed name stands for (by the resolve stage, else by the spelling
+        rules alone), and its role on this record (sponsor, distributor, publisher)."""
+        if agent.kind != "organization":
+            key, moved = self.resolved.get("person", {}).get(agent.key, (agent.key, False))
+            alias = agent.key if moved else None
+            return EntityView("person", key, agent.name, agent=agent, alias=alias), SPONSOR
+        known = self.resolved.get("organization", {}).get(agent.key)
+        if known is None:
+            org = authority_file().resolve(agent.name)
+            known = [org.key, org.role, org.parent, org.key != agent.key]
+        key, role, parent, moved = known
+        alias = agent.key if moved else None
+        view = EntityView("organization", key, agent.name, agent=agent, parent=parent, alias=alias)
+        return view, role
 
     def add(self, p: Node, o: Node | None) -> None:
         """A statement about the record itself; nothing when the value is missing."""
@@ -170,11 +211,15 @@ def _lit(value: str | None) -> Literal | None:
     return Literal(value) if value else None
 
 
-def convert_record(record: Record, *, base: str, modified: str | None = None) -> ConvertedRecord:
+def convert_record(
+    record: Record, *, base: str, modified: str | None = None, names: dict | None = None
+) -> ConvertedRecord:
     """Map one record to RDF: each mapper below adds one family of fields (docs/mapping.md).
 
     `modified` is the record's datestamp (xsd:dateTime text): when its published description last
     changed. It is decided by the build (content hash against the previous build), not here.
+    `names` is the resolve stage's answer for the record (kg.resolve.names_of): which canonical
+    entity each printed name stands for.
 
     >>> rec = Record(source_file="x.txt", ncj="100895", title="Penal Code Citations")
     >>> out = convert_record(rec, base="http://localhost:5000/")
@@ -182,7 +227,7 @@ def convert_record(record: Record, *, base: str, modified: str | None = None) ->
     'http://localhost:5000/id/record/100895'
     """
     mint = Minter(base)
-    g = RecordGraph(mint.iri("record", record.key), mint)
+    g = RecordGraph(mint.iri("record", record.key), mint, names or {})
     for mapper in MAPPERS:
         mapper(record, g)
     _provenance(record, g, modified)
@@ -223,8 +268,7 @@ def _agents(record: Record, g: RecordGraph) -> None:
     )
     for role, agents, schema_link, dcterms_link, node_link, node_class in roles:
         for position, agent in enumerate(agents or (), start=1):
-            kind = "organization" if agent.kind == "organization" else "person"
-            a = g.names(EntityView(kind, agent.key, agent.name, agent=agent))
+            a = g.names(g.agent_view(agent)[0])
             node = g.node(f"{role}-{position}")
             g.add(schema_link, a)
             g.add(dcterms_link, a)
@@ -232,6 +276,7 @@ def _agents(record: Record, g: RecordGraph) -> None:
             g.about(node, RDF.type, node_class)
             g.about(node, KG.position, Literal(position))
             g.about(node, KG.agent, a)
+            g.about(node, KG.nameAsWritten, Literal(agent.name))
 
 
 def _container(record: Record, g: RecordGraph) -> None:
@@ -276,16 +321,21 @@ def _texts(record: Record, g: RecordGraph) -> None:
 
 
 def _funding(record: Record, g: RecordGraph) -> None:
-    """Sponsoring agencies and grants; a grant's funder is the record's first sponsor."""
+    """Sponsoring agencies and grants; a grant's funder is the record's first sponsor. A name
+    the page lists among the sponsors but marks as where the work is had ("/NCJRS", "NCJRS
+    Photocopy Services") or whose publication it is ("NIJ Pub") is linked by that role."""
     sponsor_keys = []
     for agent in record.sponsors or ():
-        sponsor_keys.append(agent.key)
-        g.add(
-            SCHEMA.sponsor, g.names(EntityView("organization", agent.key, agent.name, agent=agent))
-        )
+        view, role = g.agent_view(agent)
+        if role == SPONSOR:
+            sponsor_keys.append(view.key)
+        g.add(ROLE_LINKS[role], g.names(view))
     for number in record.grants or ():
         view = EntityView("grant", number, number, funders=tuple(sponsor_keys[:1]))
         g.add(SCHEMA.funding, g.names(view))
+
+
+ROLE_LINKS = {SPONSOR: SCHEMA.sponsor, DISTRIBUTOR: KG.distributor, PUBLISHER: SCHEMA.publisher}
 
 
 def _classification(record: Record, g: RecordGraph) -> None:
@@ -456,6 +506,7 @@ def entity_triples(
     t: list[Triple] = [(e, RDFS.label, Literal(view.label))]
     if view.kind == "person":
         t += [(e, RDF.type, SCHEMA.Person), (e, SCHEMA.name, Literal(view.label))]
+        t += [(e, SCHEMA.alternateName, Literal(name)) for name in view.written]
         given, family = split_person_name(view.label)
         if family:
             t.append((e, SCHEMA.familyName, Literal(family)))
@@ -465,6 +516,13 @@ def entity_triples(
         t += [(e, RDF.type, SCHEMA.Organization), (e, SCHEMA.name, Literal(view.label))]
         if view.agent and view.agent.acronym:
             t.append((e, SCHEMA.alternateName, Literal(view.agent.acronym)))
+        listed = authority_file().entries.get(view.key)
+        if listed:
+            t += listed_triples(e, listed)
+        known = set(listed.alt_names) if listed else set()
+        t += [(e, SKOS.altLabel, Literal(name)) for name in view.written if name not in known]
+        if view.parent:
+            t.append((e, SCHEMA.parentOrganization, mint.iri("organization", view.parent)))
         for lines in sorted(set(addresses)):
             t += _address(e, lines)
     elif view.kind == "periodical":
@@ -485,7 +543,8 @@ def entity_triples(
         ]
     else:
         raise ValueError(f"unknown entity kind {view.kind!r}")
-    return t
+    t += [(e, OWL.sameAs, mint.iri(view.kind, key)) for key in view.merged]
+    return list(dict.fromkeys(t))  # the authority file may repeat a class or a name
 
 
 def scheme_triples(*, base: str) -> list[Triple]:

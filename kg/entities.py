@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from kg.convert import EntityView, entity_triples, to_ntriples
 from kg.record import Agent
+from kg.resolve.organizations import authority_file
 
 if TYPE_CHECKING:
     from kg.build.state import BuildState
@@ -46,6 +47,8 @@ def view_from_json(data: dict) -> EntityView:
         label=data["label"],
         agent=agent,
         funders=tuple(data.get("funders") or ()),
+        parent=data.get("parent"),
+        alias=data.get("alias"),
     )
 
 
@@ -138,15 +141,28 @@ def describe_entity(
     funders: dict[Entity, list],
 ) -> tuple[EntityView, set[tuple[str, ...]]]:
     """The one description of an entity, from (variant, count, first record, a view) rows: the
-    name most records use (ties: the smallest variant), the acronym most records give, every
-    funder and every address seen, the view of the first record naming it for the rest."""
+    name most records use (ties: the longest, then the smallest variant), or the authority
+    file's preferred name for an organisation it lists; the acronym most records give; every
+    funder and every address seen; every written form of a person or organisation, and the
+    keys of the written forms whose IRIs answer 301 to it; the view of the first record naming
+    it for the rest."""
     counts = Counter({variant: n for variant, n, _, _ in variants})
-    best = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
-    label = json.loads(best)["label"]
+    labels = {variant: json.loads(variant)["label"] for variant in counts}
+    # ties: the fullest form ("Rosemary Barberet" over "R Barberet"), then the smallest
+    best = min(counts.items(), key=lambda item: (-item[1], -len(labels[item[0]]), item[0]))[0]
+    label = labels[best]
     chosen = json.loads(min(variants, key=lambda v: v[2])[3])
     all_funders = sorted({f for group in funders.get(entity, []) for f in group})
+    listed = authority_file().entries.get(entity[1]) if entity[0] == "organization" else None
+    if listed:
+        label = listed.name
     view = view_from_json({**chosen, "label": label, "funders": all_funders})
     if view.agent:
+        forms = set(labels.values())
+        aliases = {json.loads(v[3]).get("alias") for v in variants} - {None, view.key}
+        view = replace(
+            view, alias=None, written=tuple(sorted(forms - {label})), merged=tuple(sorted(aliases))
+        )
         acronyms: Counter = Counter()
         for variant, n in counts.items():
             acronym = json.loads(variant)["agent"]
@@ -155,11 +171,7 @@ def describe_entity(
         acronym = (
             max(sorted(acronyms), key=lambda a: acronyms[a]) if acronyms else view.agent.acronym
         )
-        view = EntityView(
-            view.kind,
-            view.key,
-            label,
-            agent=Agent(label, view.agent.kind, acronym, view.agent.address),
-            funders=view.funders,
-        )
+        if listed:
+            acronym, view = listed.acronym, replace(view, parent=listed.parent)
+        view = replace(view, agent=Agent(label, view.agent.kind, acronym, view.agent.address))
     return view, {tuple(a) for a in addresses.get(entity, [])}

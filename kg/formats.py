@@ -32,6 +32,7 @@ class Family(Enum):
     CITATION = "citation"  # a record for reference managers
     PAGE = "page"  # HTML for people
     DATA = "data"  # plain JSON (the dumps' listing)
+    DOWNLOAD = "download"  # files the build writes for download only, never negotiated
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,15 @@ CITATION_FORMATS: tuple[Format, ...] = Format.of_family(Family.CITATION)
 
 # The dumps written at build time.
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD, NTRIPLES)
+
+# Downloads for tools that do not read RDF (kg.build.downloads): files only, so they are not in
+# FORMATS, which drives negotiation. JSON Lines has no registered media type; application/jsonl
+# is the one its own specification (jsonlines.org) and most tools use. Parquet's was registered
+# with IANA in 2024.
+JSONL = Format("jsonl", "application/jsonl", "jsonl", Family.DOWNLOAD)
+PARQUET = Format("parquet", "application/vnd.apache.parquet", "parquet", Family.DOWNLOAD)
+CSV_TABLE = Format("csv-table", RESULTS_CSV.media_type, "csv", Family.DOWNLOAD)
+DOWNLOAD_FORMATS: tuple[Format, ...] = (JSONL, PARQUET, CSV_TABLE)
 
 # The OpenSearch 1.1 description of /search (opensearch.org, "OpenSearch description document").
 OPENSEARCH_MEDIA_TYPE = "application/opensearchdescription+xml"

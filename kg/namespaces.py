@@ -20,6 +20,13 @@ W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
 ISO639_1 = Namespace("http://id.loc.gov/vocabulary/iso639-1/")
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 
+# What the dataset is made from, and the licence it is offered under (VoID/DCAT, the tables'
+# data package). Records are U.S. Government works (17 U.S.C. 105); the graph is offered under
+# CC0 so it can be reused freely. Published abstracts credited to a journal remain that
+# publisher's text.
+SOURCE = "https://www.ojp.gov/ncjrs/virtual-library"
+LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
+
 PREFIXES = {
     "dcterms": str(DCTERMS),
     "schema": str(SCHEMA),
@@ -42,6 +49,7 @@ __all__ = [
     "ISO639_1",
     "KG",
     "KGX",
+    "LICENSE",
     "OWL",
     "PREFIXES",
     "PROV",
@@ -51,6 +59,7 @@ __all__ = [
     "SD",
     "SH",
     "SKOS",
+    "SOURCE",
     "VOID",
     "W3C_FORMATS",
     "XSD",

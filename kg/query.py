@@ -8,7 +8,7 @@ import io
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError
+from kg.errors import QueryError, StoreError
 from kg.settings import Settings
 from kg.store import BuildDir, open_store, require_current_build
 from kg.store.textsearch import find_text_patterns, rewrite_text_search
@@ -40,7 +40,10 @@ def with_text_search(sparql: str, build: BuildDir, *, base: str) -> str:
     if build.search_path.exists():
         from kg.search import SearchIndex
 
-        index = SearchIndex.open(build.search_path)
+        try:
+            index = SearchIndex.open(build.search_path)
+        except ValueError as exc:  # another kg's index (kg.search.index.SCHEMA_VERSION)
+            raise StoreError(str(exc), file=str(build.search_path)) from exc
     return rewrite_text_search(sparql, index, base=base)
 
 

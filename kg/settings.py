@@ -43,8 +43,17 @@ class Settings:
     )
     store_update: str | None = _setting(
         None,
-        "Update endpoint of the remote store (defaults to the query URL).",
+        "Where `kg build --store` loads the graph: a Graph Store Protocol or SPARQL Update "
+        "endpoint (default: the query URL; user:password@ in it for digest authentication), or "
+        "isql://USER:PASSWORD@HOST:PORT for Virtuoso's bulk loader (docs/sparql.md).",
         env="KG_STORE_UPDATE",
+    )
+    store_graph: str | None = _setting(
+        None,
+        "Named graph that holds the graph in the remote store: loaded into by `kg build "
+        "--store`, read as the default graph by every query (default: the store's default "
+        "graph; Virtuoso needs one, its default graph is every graph it holds).",
+        env="KG_STORE_GRAPH",
     )
     workers: int = _setting(
         max(1, os.cpu_count() or 1),
@@ -65,6 +74,11 @@ class Settings:
         "Memory (MiB) each server process keeps repeated SPARQL answers and rendered documents "
         "in, for the current build; 0 keeps none.",
         env="KG_ANSWER_CACHE_MB",
+    )
+    keep_releases: int = _setting(
+        7,
+        "Builds whose downloads stay at /dumps/{release}/ (the newest two keep their store too).",
+        env="KG_KEEP_RELEASES",
     )
     progress: bool = _setting(True, "Show a progress bar on long runs.")
     oai_page_size: int = _setting(

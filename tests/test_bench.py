@@ -34,6 +34,10 @@ def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
     assert {"read", "merge", "convert+validate", "load", "dump"} <= set(results["cold"]["seconds"])
     assert all(v > 0 for v in results["cold"]["peak_bytes"].values() if v)
     assert results["incremental"]["converted"] == results["incremental"]["changed_inputs"] == 3
+    assert "changes" in results["incremental"]["seconds"]  # the change files' stage
+    changes = results["incremental"]["change_files"]
+    assert set(changes) == {"kg-removed.nt.gz", "kg-added.nt.gz"}
+    assert all(c["triples"] > 0 for c in changes.values())
     queries = results["serve"]["queries"]
     assert {p.stem for p in (ROOT / "queries").glob("*.rq")} == set(queries)
     # kg's text search runs on kg alone; every other example on all three, with one answer
@@ -50,3 +54,36 @@ def test_benchmark_script_runs_on_a_small_corpus(tmp_path):
         assert results["serve"][run]["requests"] > 0
     assert "oxigraph serve, `DESCRIBE` of the same records" in done.stdout
     assert "| **cold build, total** |" in done.stdout
+    assert "Change files of the incremental rebuild" in done.stdout
+    entities = results["entities"]
+    assert entities["people_labelled"]["precision"] == entities["people_labelled"]["recall"] == 1
+    assert entities["people_synthetic"]["mentions"] > 300
+    organisations = entities["organisations_synthetic"]
+    assert organisations["mentions"] > 100 and 0 < organisations["precision"] <= 1
+    assert "| people, synthetic truth |" in done.stdout
+
+
+def test_entities_benchmark_script_runs():
+    """The README's entity resolution command, small: the figures it prints are the JSON's."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "entities_bench.py"),
+            "--records",
+            "400",
+            "--timing",
+            "400",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stderr)
+    people = results["people_synthetic"]
+    assert people["records"] == 400 and people["mentions"] > 400
+    assert f"| people, synthetic truth | {people['mentions']:,} | {people['precision']:.2%}" in (
+        done.stdout
+    )
+    assert results["people_labelled"]["precision"] == results["people_labelled"]["recall"] == 1
+    assert results["people_timing"]["mentions"] == people["mentions"]

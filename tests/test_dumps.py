@@ -82,7 +82,10 @@ def expected_graph() -> rdflib.Graph:
 
 
 def build_dumps(folder: Path, texts: list[str]) -> dict[str, Path]:
-    members = [dump_members(text) for text in texts]
+    """The dumps of these shards; the first shard with triples opens the JSON-LD @graph, as the
+    concept schemes (never empty) do in a build."""
+    opening = next((i for i, text in enumerate(texts) if text.strip()), None)
+    members = [dump_members(text, first=i == opening) for i, text in enumerate(texts)]
     paths = {}
     for fmt in DUMP_FORMATS:
         target = folder / dump_filename(fmt)
@@ -144,7 +147,7 @@ def test_dump_of_no_triples_is_still_a_valid_document(tmp_path, fmt, texts):
 
 @pytest.mark.parametrize("fmt", DUMP_FORMATS, ids=lambda f: f.name)
 def test_any_subset_of_shards_makes_a_valid_dump(tmp_path, fmt):
-    """The comma rule of JSON-LD (and the rest) must not depend on which shard comes first."""
+    """The comma rule of JSON-LD (and the rest) holds whichever shards are left out."""
     for drop in range(len(SHARD_TEXTS)):
         texts = SHARD_TEXTS[:drop] + SHARD_TEXTS[drop + 1 :]
         data = read(build_dumps(tmp_path, texts)[fmt.name])
@@ -185,10 +188,10 @@ def test_member_is_plain_reproducible_gzip():
 
 @pytest.mark.parametrize("fmt", DUMP_FORMATS, ids=lambda f: f.name)
 def test_a_changed_shard_changes_only_its_member(tmp_path, fmt):
-    before = [dump_members(t) for t in SHARD_TEXTS]
+    before = [dump_members(t, first=i == 0) for i, t in enumerate(SHARD_TEXTS)]
     changed = list(SHARD_TEXTS)
     changed[2] = person("ann-lee", "Ann B. Lee")
-    after = [dump_members(t) for t in changed]
+    after = [dump_members(t, first=i == 0) for i, t in enumerate(changed)]
 
     differ = [
         i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a[fmt.name] != b[fmt.name]

@@ -4,6 +4,7 @@ without a test here fails `test_every_readme_command_is_run_by_a_test`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 
+import duckdb
 import pytest
 import rdflib
 import requests
@@ -40,6 +42,7 @@ def _commands() -> list[str]:
 RUN_ELSEWHERE = {
     "make test": ".ci/run (CI runs the suite with exactly this command)",
     "python bench/run.py": "tests/test_bench.py::test_benchmark_script_runs_on_a_small_corpus",
+    "python bench/entities_bench.py": "tests/test_bench.py::test_entities_benchmark_script_runs",
     "python3 -m venv /opt/kg": "tests/test_install.py (a fresh venv, pip install of the package)",
     "cd /srv/library": "tests/test_install.py (kg build from another folder)",
     "/opt/kg/bin/kg serve": "tests/test_install.py (kg serve from another folder)",
@@ -89,15 +92,44 @@ def test_try_it_curl_answers(live_server):
     assert (rdflib.URIRef(f"{live_server}id/record/100895"), None, None) in g
 
 
+def test_every_readme_snippet_is_run_by_a_test():
+    """Two Python snippets (the graph, the tables) and one SQL query, each run below."""
+    assert len(_blocks("python")) == 2 and len(_blocks("sql")) == 1
+
+
 @pytest.mark.live
 def test_try_it_python_snippet(live_server):
-    [snippet] = _blocks("python")
+    snippet = _blocks("python")[0]
     code = snippet.replace(README_BASE, live_server)
     code += "\nassert len(g) > 10, len(g)\nassert len(df) > 0 and len(df.columns) >= 2, df\n"
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.live
+def test_tables_pandas_snippet(live_server, web_graph):
+    """The pandas lines over the served Parquet tables: the top sponsors of each decade, whose
+    counts DuckDB's query over the same files gives too."""
+    snippet = "import pandas\n" + _blocks("python")[1].replace(README_BASE, live_server)
+    snippet += (
+        "\nimport json, sys\n"
+        "json.dump([[int(d), n, int(c)] for (d, n), c in top.items()], sys.stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found and all(n for _, n, _ in found)
+    assert ["National Institute of Justice"] == [n for d, n, _ in found if d == 2000][:1]
+    sql = _blocks("sql")[0]
+    dumps = web_graph.current / "dumps"
+    rows = duckdb.connect().execute(sql.replace("'tables/", f"'{dumps}/tables/")).fetchall()
+    # The same decades and counts (agencies tied on a count may come in another order).
+    assert sorted((d, c) for d, _, c in rows) == sorted((d, c) for d, _, c in found)
+    assert {(d, n) for d, n, _ in rows if d == 2000} & {(d, n) for d, n, _ in found if d == 2000}
 
 
 @pytest.mark.live

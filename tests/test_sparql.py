@@ -35,7 +35,7 @@ import requests
 from lxml import html
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, SKOS
+from rdflib.namespace import DCTERMS, RDFS, SKOS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from waitress.server import create_server
@@ -199,6 +199,122 @@ def oxigraph(tmp_path_factory):
         yield server
 
 
+VIRTUOSO = shutil.which("virtuoso-t")
+# The named graph kg's triples go into in Virtuoso (its default graph is every graph it holds).
+VIRTUOSO_GRAPH = "urn:kg:test-graph"
+
+
+@dataclass
+class VirtuosoServer:
+    url: str
+    sql_port: int
+    location: Path
+
+    @property
+    def query(self) -> str:
+        return self.url + "sparql"
+
+    @property
+    def loader(self) -> str:
+        """The bulk loader's address (KG_STORE_UPDATE): isql on its SQL port, as dba."""
+        return f"isql://dba:dba@127.0.0.1:{self.sql_port}"
+
+    @property
+    def graph_store(self) -> str:
+        """Its Graph Store Protocol endpoint, with the credentials its digest auth asks for."""
+        return self.url.replace("http://", "http://dba:dba@") + "sparql-graph-crud-auth"
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+ServerThreads = 10
+CheckpointInterval = 60
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
+DirsAllowed = {allowed}
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {d}
+ServerThreads = 10
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+EnabledDavVSP = 0
+
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 30
+MaxQueryCostEstimationTime = 0
+"""
+
+
+@contextmanager
+def running_virtuoso(location: Path, *, allowed: Path, buffers: int = 20_000):
+    """A real Virtuoso (Debian's virtuoso-opensource-7-bin, `make virtuoso`) on 127.0.0.1: its
+    own data folder and virtuoso.ini, free ports, files under `allowed` open to its bulk loader,
+    `buffers` pages of 8 KiB (the benchmark gives it more). Also used by bench/."""
+    if VIRTUOSO is None:
+        pytest.skip("Virtuoso (virtuoso-t) is not installed: `make virtuoso`")
+    location.mkdir(parents=True, exist_ok=True)
+    http_port, sql_port = free_port(), free_port()
+    ini = location / "virtuoso.ini"
+    ini.write_text(
+        VIRTUOSO_INI.format(
+            d=location,
+            sql_port=sql_port,
+            http_port=http_port,
+            allowed=allowed.resolve(),
+            buffers=buffers,
+            dirty=buffers * 3 // 4,
+        ),
+        encoding="utf-8",
+    )
+    log = location / "console.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [VIRTUOSO, "+configfile", str(ini), "+foreground"],
+            cwd=location,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{http_port}/"
+    try:
+        from tests.conftest import wait_until_answers
+
+        wait_until_answers(url + "sparql?query=ASK%7B%7D", proc, log, timeout=60)
+        yield VirtuosoServer(url, sql_port, location)
+    finally:
+        proc.terminate()  # Virtuoso checkpoints and exits on SIGTERM
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    base = tmp_path_factory.getbasetemp()
+    with running_virtuoso(tmp_path_factory.mktemp("virtuoso-db"), allowed=base) as server:
+        yield server
+
+
 def kg_cli(*args: str) -> subprocess.CompletedProcess:
     """The `kg` command as a user runs it (a fresh process)."""
     env = {**os.environ, "KG_BASE_URI": BASE}
@@ -236,6 +352,32 @@ def remote_build(graph_inputs, embedded_build, oxigraph, tmp_path_factory) -> Bu
     )
     assert done.returncode == 0, done.stderr
     assert "remote" in done.stdout  # the summary's time line names the remote load
+    return Built(data_dir, _dump_graph(data_dir))
+
+
+@pytest.fixture(scope="session")
+def virtuoso_build(graph_inputs, embedded_build, virtuoso, tmp_path_factory) -> Built:
+    """`kg build --store` into Virtuoso with its bulk loader, over a copy of the embedded build
+    (as `remote_build`), into the named graph VIRTUOSO_GRAPH."""
+    data_dir = tmp_path_factory.mktemp("sparql-virtuoso") / "data"
+    shutil.copytree(embedded_build.data_dir, data_dir, symlinks=True)
+    done = kg_cli(
+        "build",
+        *map(str, graph_inputs),
+        "--out",
+        str(data_dir),
+        "--no-progress",
+        "--workers",
+        "1",
+        "--store",
+        virtuoso.query,
+        "--store-update",
+        virtuoso.loader,
+        "--store-graph",
+        VIRTUOSO_GRAPH,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "remote" in done.stdout
     return Built(data_dir, _dump_graph(data_dir))
 
 
@@ -312,19 +454,32 @@ def serving(settings: Settings, backend: str, built: Built):
 
 
 def backend_settings(backend: str, request, **changes) -> tuple[Settings, Built]:
+    """Settings serving the test graph from `embedded`, `remote` (oxigraph serve) or
+    `virtuoso`."""
+    graph = None
     if backend == "embedded":
         built = request.getfixturevalue("embedded_build")
         store = "oxigraph"
+    elif backend == "virtuoso":
+        built = request.getfixturevalue("virtuoso_build")
+        store = request.getfixturevalue("virtuoso").query
+        graph = VIRTUOSO_GRAPH
     else:
         built = request.getfixturevalue("remote_build")
         store = request.getfixturevalue("oxigraph").query
     settings = Settings.from_env(
-        environ={}, base=BASE, data_dir=built.data_dir, store=store, progress=False, **changes
+        environ={},
+        base=BASE,
+        data_dir=built.data_dir,
+        store=store,
+        store_graph=graph,
+        progress=False,
+        **changes,
     )
     return settings, built
 
 
-@pytest.fixture(scope="session", params=["embedded", "remote"])
+@pytest.fixture(scope="session", params=["embedded", "remote", "virtuoso"])
 def server(request):
     settings, built = backend_settings(request.param, request)
     with serving(settings, request.param, built) as live:
@@ -568,6 +723,11 @@ def test_service_description_parses(server):
             formats["JSON-LD"],
         } <= set(graph.objects(service, sd.resultFormat))
         assert (None, sd.feature, sd.BasicFederatedQuery) not in graph  # SERVICE is off
+        kgx = Namespace("https://w3id.org/ncjrs-kg/search#")
+        for feature in (kgx.search, kgx.query):  # text search inside SPARQL, named
+            assert (service, sd.feature, feature) in graph
+            assert (feature, RDF.type, sd.Feature) in graph
+            assert "kgx:" in str(graph.value(feature, RDFS.comment))
 
 
 def test_browser_gets_the_query_page_with_examples(server):
@@ -826,7 +986,7 @@ def test_the_word_service_elsewhere_is_not_refused(server):
     assert scan_query(query).keywords == ("PREFIX", "SELECT", "WHERE")
 
 
-@pytest.mark.parametrize("backend", ["embedded", "remote"])
+@pytest.mark.parametrize("backend", ["embedded", "remote", "virtuoso"])
 def test_slow_query_is_cut_and_the_next_request_is_served(backend, request):
     settings, built = backend_settings(backend, request, query_timeout=1.5)
     with serving(settings, backend, built) as live:
@@ -859,7 +1019,7 @@ def test_concurrent_queries_do_not_block_pages(embedded_build, request):
             t.join(10)
 
 
-@pytest.mark.parametrize("backend", ["embedded", "remote"])
+@pytest.mark.parametrize("backend", ["embedded", "remote", "virtuoso"])
 def test_result_limit_ends_in_a_clear_error(backend, request):
     settings, built = backend_settings(backend, request, result_limit=50)
     with serving(settings, backend, built) as live:

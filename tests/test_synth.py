@@ -103,7 +103,8 @@ def test_an_existing_corpus_is_kept_unless_overwrite(tmp_path):
         write_corpus(tmp_path, records=50, seed=2)
     summary = write_corpus(tmp_path, records=60, seed=2, overwrite=True)
     assert json.loads((tmp_path / "manifest.json").read_text())["records"] == 60
-    assert summary.files == sum(1 for p in tmp_path.rglob("*") if p.is_file()) - 1  # manifest
+    files = sum(1 for p in tmp_path.rglob("*") if p.is_file())
+    assert summary.files == files - 2  # manifest.json, truth.jsonl.gz
 
 
 # -- counts ------------------------------------------------------------------------------------
@@ -127,9 +128,8 @@ def test_counts_per_layout(corpus):
     assert max(Counter(p.parent for p in pages).values()) <= 1000 + 10
     assert manifest["counts"]["by_layout"] == summary.by_layout
     assert manifest["counts"]["files"] == summary.files
-    assert summary.bytes == sum(
-        p.stat().st_size for p in root.rglob("*") if p.is_file() and p.suffix != ".json"
-    )
+    written = [p for p in root.rglob("*") if p.is_file() and p.suffix not in (".json", ".gz")]
+    assert summary.bytes == sum(p.stat().st_size for p in written)
 
 
 def test_duplicates_are_one_ncj_in_two_layouts(corpus):

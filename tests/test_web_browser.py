@@ -299,3 +299,71 @@ def test_search_from_the_header_narrow_by_a_facet_and_page_on(page, live_server,
     p.wait_for_load_state()
     assert int(p.inner_text("#total").split()[0].replace(",", "")) == total
     assert page.clean(), (page.dialogs, page.errors)
+
+
+def test_a_merged_spelling_lands_on_the_nij_page_with_its_roles_and_parents(
+    page, live_server, tmp_path
+):
+    """An old spelling's IRI follows 301 then 303 to NIJ's page, which shows its roles, its
+    written forms and the organisations above it; a parent is a link to its own page."""
+    p = page.page
+    p.goto(f"{live_server}id/organization/us-dept-of-justice-nij-pub")
+    assert p.url == f"{live_server}doc/organization/national-institute-of-justice.html"
+    assert p.inner_text("h1") == "National Institute of Justice"
+    roles = p.locator("#roles .role").all_inner_texts()
+    assert {"sponsor", "funder", "publisher", "distributor"} <= set(roles)
+    assert "US Dept of Justice NIJ Pub" in p.locator("#written li").all_inner_texts()
+    box = p.locator("#entity-facts").bounding_box()
+    assert box and box["width"] > 300
+    p.screenshot(path=str(tmp_path / "nij.png"), full_page=True)
+    p.click("#parents a >> nth=0")
+    p.wait_for_url("**/doc/organization/office-of-justice-programs.html")
+    assert "National Institute of Justice" in p.locator("#children a").all_inner_texts()
+    assert page.clean(), (page.dialogs, page.errors)
+
+
+def test_downloads_page_says_what_each_file_is_and_lists_the_releases(page, tmp_path):
+    """Two builds (a record changed between them): the newest release with its change files,
+    each file's purpose, size and loading line readable, and the older release one click away."""
+    from kg.build import build
+    from kg.settings import Settings
+    from kg.web import create_app
+
+    from .conftest import SEEDS
+    from .test_oai import serve
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("ncj-100895.txt", "ncj-118663.txt", "ncj-190553.txt"):
+        shutil.copy(SEEDS / name, folder / name)
+    settings = Settings.from_env(environ={}, data_dir=tmp_path / "d", progress=False, workers=1)
+    build([folder], settings=settings)
+    changed = folder / "ncj-100895.txt"
+    changed.write_text(changed.read_text().replace("18 jurisdictions", "19 jurisdictions"))
+    build([folder], settings=settings)
+    manifest = json.loads((tmp_path / "d" / "current" / "manifest.json").read_text())
+    with serve(create_app(settings)) as oai:
+        base = oai.removesuffix("oai")
+        p = page.page
+        p.goto(f"{base}dumps/")
+        rows = p.locator("#dumps tbody tr")
+        assert rows.count() == len(manifest["dumps"]) + 1  # and SHA256SUMS
+        for n in range(rows.count()):
+            row = rows.nth(n)
+            assert row.locator(".what").inner_text().strip()  # what it is for
+            assert row.locator("code.load").inner_text().strip()  # how to load it
+            assert "B" in row.locator("td.num").inner_text()  # its size, in bytes or KiB
+        assert p.eval_on_selector("#dumps", "e => e.getBoundingClientRect().width") <= 1280
+        assert "kg-removed.nt.gz" in p.inner_text("#dumps") and "triples" in p.inner_text("main")
+        p.screenshot(path=str(tmp_path / "dumps.png"), full_page=True)
+        releases = p.locator("#releases-list tbody tr a").all_inner_texts()
+        assert len(releases) == 2 and releases[0] == manifest["release"]
+        p.locator("#releases-list tbody a", has_text=releases[1]).first.click()
+        p.wait_for_url(f"**/dumps/{releases[1]}/")
+        assert p.inner_text("h1") == f"Release {releases[1]}"
+        assert "kg.nt.gz" in p.locator("#dumps").inner_text()
+        p.screenshot(path=str(tmp_path / "release.png"), full_page=True)
+        p.goto(base)
+        assert "kg-added.nt.gz" in p.inner_text("#download")
+        p.locator("#download").screenshot(path=str(tmp_path / "home-download.png"))
+        assert page.clean(), (page.dialogs, page.errors)

@@ -34,6 +34,14 @@ def test_the_json_answer_has_the_contracts_shape(client, web_graph):
     assert f"{web_graph.base}id/record/126413" in ids
     for values in body["facets"].values():
         assert all(set(v) == {"value", "count"} and v["count"] > 0 for v in values)
+    assert body["approximate"] == []
+
+
+def test_a_misspelt_word_is_matched_approximately_and_named(client):
+    body = client.get("/search", query_string={"q": "boot cmap", "format": "json"}).json
+    assert body["approximate"] == ["cmap"] and body["total"] >= 2
+    page = client.get("/search", query_string={"q": "boot cmap"})
+    assert page.status_code == 200 and "Close spellings of “cmap”" in page.get_data(as_text=True)
 
 
 def test_accept_json_and_format_csv(client):

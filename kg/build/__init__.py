@@ -17,11 +17,13 @@ This module only orchestrates; each stage is a module of its own:
 
     state     the build's state.sqlite: schema, packing, typed rows, every SQL statement
     read      input files -> captures; the same-page join; captures -> merged records
+    (kg.resolve, the "resolve" stage: which spellings are one person or organisation)
     convert   which records to do again; the convert-and-validate batch worker
     load      the new store: the previous one patched, or a bulk load
     index     the search index (kg.search), beside the store, patched like it
     counts    whole-graph checks and stats.json, from the store
     dumps     the dumps, one gzip member per shard
+    changefiles  the triples removed and added since the previous build, for mirrors
     report    build.json, validation.json, validation.ttl
     workers   pools, bounded maps, the background job, the stage clock, progress
 
@@ -51,9 +53,12 @@ from kg.build.workers import Background, StageClock, close_pool, start_pool
 from kg.errors import StoreError
 from kg.settings import Settings
 from kg.stats import STATS_FILE
-from kg.store import current_build, new_build_dir, publish_build
+from kg.store import current_build, new_build_dir, new_release_name, publish_build, release_name
 
 if TYPE_CHECKING:
+    from kg.build.changefiles import ChangeFiles
+    from kg.build.load import ChangedLines
+    from kg.store import BuildDir
     from kg.validate import GraphFinding
 
 # The stage modules (read, convert, load, counts, dumps, report) are imported when a build runs,
@@ -62,7 +67,11 @@ if TYPE_CHECKING:
 
 __all__ = ["BuildSummary", "Problem", "build", "now_datestamp", "validate_only"]
 
-DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # OAI-PMH's UTC datestamps: fixed width, so text order is time
+DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+ENTITY_NAMES = {
+    "organization": "organisations",
+    "person": "people",
+}  # OAI-PMH's UTC datestamps: fixed width, so text order is time
 
 # -- results -------------------------------------------------------------------------------------
 
@@ -99,6 +108,8 @@ class BuildSummary:
     changed: int = 0  # new or changed records, given a new datestamp
     deleted: int = 0  # records in the previous build that are gone from the inputs
     triples: int = 0
+    entities: dict[str, int] = field(default_factory=dict)  # people, organisations resolved
+    spellings: dict[str, int] = field(default_factory=dict)  # their written forms
     seconds: dict[str, float] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     conflict_list: list[dict] = field(default_factory=list)
@@ -124,6 +135,11 @@ class BuildSummary:
             f"converted now:     {self.converted} (changed or new: {self.changed}, "
             f"deleted: {self.deleted})",
             f"triples:           {self.triples}",
+            "entities:          "
+            + ", ".join(
+                f"{n} {ENTITY_NAMES.get(kind, kind)} (from {self.spellings.get(kind, 0)} spellings)"
+                for kind, n in sorted(self.entities.items())
+            ),
             f"whole-graph checks: {len(self.graph_findings)} finding(s)",
         ]
         if self.seconds:
@@ -178,6 +194,7 @@ def run_pipeline(
     build's state where its caches are still valid."""
     from kg.build import convert, read
     from kg.readers import iter_input_files
+    from kg.resolve import resolve_entities
     from kg.validate import Finding
 
     clock = clock or StageClock(summary.seconds, None)
@@ -214,9 +231,19 @@ def run_pipeline(
         summary.records = state.count_merged()
         same_as = _same_works(state, summary)
 
+        clock.start("resolve")
+        names = resolve_entities(state, datestamp=datestamp)
+        summary.entities, summary.spellings = names.entities, names.written
+        state.commit()
+
         clock.start("convert+validate")
         changes = convert.decide_changes(
-            state, result.difference, continued=continued, same_as=same_as, datestamp=datestamp
+            state,
+            result.difference,
+            continued=continued,
+            same_as=same_as,
+            names=names.names,
+            datestamp=datestamp,
         )
         summary.changed, summary.deleted = changes.changed, changes.deleted
         summary.converted = len(changes.todo)
@@ -226,6 +253,7 @@ def run_pipeline(
             changes.todo,
             continued=continued,
             same_as=same_as,
+            names=names.names,
             pool=pool,
             settings=settings,
         )
@@ -357,8 +385,18 @@ def build(
             )
             try:
                 entries = dumps.write_dumps(
-                    state, work.dumps, workers=settings.workers, base=settings.base
+                    state,
+                    work.dumps,
+                    workers=settings.workers,
+                    base=settings.base,
+                    ontology_dir=settings.ontology_dir,
+                    clock=clock,
                 )
+                clock.start("changes")
+                changes = _change_files(work, previous, loaded.change, state, base=settings.base)
+                if changes.entries:
+                    entries += changes.entries
+                    dumps.write_checksums(work.dumps, entries)
             except BaseException:
                 counting.cancel()
                 raise
@@ -384,10 +422,15 @@ def build(
                 "records": summary.published,
                 "rejected": summary.rejected + summary.read_errors,
                 "dumps": entries,
+                "changes": changes.summary,
+                **(
+                    changes.same_release
+                    or {"release": new_release_name(data_dir, build_id, datestamp)}
+                ),
                 "last_modified": last_modified(work.state_path),
             }
             work.manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            final = publish_build(data_dir, work, build_id)
+            final = publish_build(data_dir, work, build_id, keep_releases=settings.keep_releases)
             summary.build_dir = str(final.path)
         except (OSError, sqlite3.Error) as exc:  # a full disk, a folder that went read-only
             shutil.rmtree(work.path, ignore_errors=True)
@@ -396,6 +439,47 @@ def build(
             shutil.rmtree(work.path, ignore_errors=True)
             raise
     return summary
+
+
+def _change_files(
+    work: BuildDir,
+    previous: BuildDir | None,
+    change: ChangedLines | None,
+    state: BuildState,
+    *,
+    base: str,
+) -> ChangeFiles:
+    """The change files against the previous build (from the load stage's difference, else by
+    comparing the two states), or none and why; the previous release again if nothing changed."""
+    from kg.build.changefiles import (
+        ChangeFiles,
+        compare_states,
+        keep_previous_release,
+        net_change,
+        write_change_files,
+    )
+    from kg.build.state import StateReader
+
+    if previous is None:
+        return ChangeFiles([], {"none": "no previous build with this base"})
+    origin = {
+        "previous_build": previous.path.name,
+        "previous_release": release_name(previous.manifest()),
+    }
+    if change is not None:
+        if net_change(change) == ([], []):
+            return keep_previous_release(work.dumps, previous.manifest(), previous.dumps)
+        return write_change_files(work.dumps, change, **origin)
+    reader = StateReader(previous.state_path)
+    try:
+        compared = compare_states(work.dumps, state, reader, base=base, **origin)
+    finally:
+        reader.close()
+    if compared.summary["removed"] or compared.summary["added"]:
+        return compared
+    for entry in compared.entries:  # other code, the same graph
+        (work.dumps / entry["name"]).unlink()
+    return keep_previous_release(work.dumps, previous.manifest(), previous.dumps)
 
 
 def _write_error(exc: OSError | sqlite3.Error, data_dir: Path) -> StoreError:

@@ -22,6 +22,7 @@ from kg.convert import EntityView, Minter, convert_record, entity_triples, sourc
 from kg.entities import describe_named, mention_row
 from kg.namespaces import SCHEMA
 from kg.record import Record
+from kg.resolve import names_of
 from kg.settings import Settings
 from kg.validate import Finding, ValidationReport, load_shapes, validate_batch
 
@@ -66,7 +67,7 @@ class Changes(NamedTuple):
 # -- the batch worker ----------------------------------------------------------------------------
 
 
-def convert_batch(args: tuple[list[tuple[str, str, str | None, list[str]]], str, str]):
+def convert_batch(args: tuple[list[tuple[str, str, str | None, list[str], str]], str, str]):
     """Worker: convert and validate a batch of merged records; return their outcomes.
 
     A record that cannot be converted is rejected with the reason; it never stops the batch.
@@ -75,10 +76,10 @@ def convert_batch(args: tuple[list[tuple[str, str, str | None, list[str]]], str,
     shapes = load_shapes(Path(shapes_dir))
     mint = Minter(base)
     converted, failed = [], []
-    for key, record_json, modified, same_as in items:
+    for key, record_json, modified, same_as, names in items:
         record = Record.from_json(record_json)
         try:
-            rec = convert_record(record, base=base, modified=modified)
+            rec = convert_record(record, base=base, modified=modified, names=names_of(names))
             for other in same_as:
                 rec.triples.append(
                     (mint.iri("record", key), SCHEMA.sameAs, mint.iri("record", other))
@@ -175,14 +176,16 @@ def decide_changes(
     *,
     continued: bool,
     same_as: dict[str, list[str]],
+    names: dict[str, str],
     datestamp: str,
 ) -> Changes:
     """The records to convert: new, changed or restored ones get this build's datestamp; with
     the caches of other code, unchanged ones are converted again but keep theirs. Records gone
-    from the inputs are marked deleted."""
+    from the inputs are marked deleted. A record's description covers the canonical entities
+    its names resolve to (`names`), so a merge moves the datestamps of the records it touches."""
 
     def description_hash(content_hash: str, key: str) -> str:
-        text = content_hash + "|" + "|".join(same_as.get(key, ()))
+        text = content_hash + "|" + "|".join(same_as.get(key, ())) + "|" + names.get(key, "")
         return hashlib.sha256(text.encode()).hexdigest()
 
     previous = {key: (dhash, stamp, status) for key, dhash, stamp, status in state.record_history()}
@@ -220,6 +223,7 @@ def convert_changed_records(
     *,
     continued: bool,
     same_as: dict[str, list[str]],
+    names: dict[str, str],
     pool,
     settings: Settings,
 ) -> None:
@@ -234,7 +238,13 @@ def convert_changed_records(
         size = max(1, min(settings.batch_size, per_worker))
         for start in range(0, len(todo), size):
             items = [
-                (t.key, state.merged_record(t.key), t.datestamp, same_as.get(t.key, []))
+                (
+                    t.key,
+                    state.merged_record(t.key),
+                    t.datestamp,
+                    same_as.get(t.key, []),
+                    names.get(t.key, ""),
+                )
                 for t in todo[start : start + size]
             ]
             yield (items, settings.base, str(settings.shapes_dir))

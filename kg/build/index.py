@@ -46,7 +46,7 @@ def write_index(
     shutil.rmtree(work.search_path, ignore_errors=True)
     if patch and previous is not None and has_index(previous.search_path):
         copy_index(previous.search_path, work.search_path)
-        keys = set(difference.records) | state.records_naming(difference.entities)
+        keys = set(difference.records) | state.records_naming(_relabelled(state, difference))
         labels, mentions = _names_of(state, keys)  # only what the changed records name
         writer = IndexWriter(work.search_path, workers=workers)
         writer.delete(sorted(keys))
@@ -58,6 +58,20 @@ def write_index(
     added = writer.add(_documents(state, labels, mentions, None))
     writer.finish()
     return Indexed(added, 0, reused=False)
+
+
+def _relabelled(state: BuildState, difference: Difference) -> set[tuple[str, str]]:
+    """The people and organisations whose label changed: a record's document holds its agents'
+    labels and nothing else of their descriptions (most redescribed entities only gained or lost
+    a record, a funder or an address, which the index does not hold)."""
+    out = set()
+    for (kind, key), old in difference.redescribed.items():
+        if kind not in ("person", "organization"):
+            continue
+        new = state.entity_ntriples(kind, key)
+        if (entity_label(old) if old else None) != (entity_label(new) if new else None):
+            out.add((kind, key))
+    return out
 
 
 def _agent_labels(state: BuildState) -> dict[tuple[str, str], str]:

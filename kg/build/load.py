@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from kg.build.state import BuildState, Difference
 from kg.convert import scheme_triples, to_ntriples
 from kg.entities import describe_all, describe_some
+from kg.resolve.organizations import authority_triples
 from kg.stats import STATS_FILE, ScanCounts, Stats, moved_counts, present
 from kg.store import BuildDir
 
@@ -22,17 +23,34 @@ ENTITY_ROWS_PER_WRITE = 5000
 
 @dataclass
 class Loaded:
-    """The new store, whether it was the previous one patched, and (then) the previous build's
-    scan counts moved by the difference."""
+    """The new store, whether it was the previous one patched, (then) the previous build's
+    scan counts moved by the difference, and the graph's change against the previous build
+    when this build kept it (kg.build.changefiles writes it for mirrors)."""
 
     store: ox.Store
     reused: bool
     scans: ScanCounts | None = None
+    change: ChangedLines | None = None
 
 
-def scheme_ntriples(base: str) -> str:
-    """The N-Triples of the concept schemes (subjects, publication types)."""
-    return "".join(to_ntriples(scheme_triples(base=base)))
+@dataclass
+class ChangedLines:
+    """The N-Triples lines the previous build's graph had and this one has not (removed), and
+    the other way round (added); a line in both moved between records or entities."""
+
+    removed: list[str]
+    added: list[str]
+
+
+def scheme_ntriples(state: BuildState, base: str) -> str:
+    """The N-Triples of the concept schemes (subjects, publication types) and of the
+    organisations of the authority file that records name, with the ones above them
+    (kg.resolve.organizations); kept in the state (meta `schemes`) for the dumps and for the
+    next build to patch."""
+    named = state.named_keys("organization")
+    text = "".join(to_ntriples(scheme_triples(base=base) + authority_triples(base, named)))
+    state.set_meta("schemes", text)
+    return text
 
 
 def load_graph(
@@ -45,35 +63,42 @@ def load_graph(
     base: str,
 ) -> Loaded:
     """The new build's store: a copy of the previous one with only the changes applied when this
-    build continued its state, else a bulk load of everything."""
-    if (
-        continued
-        and difference.small
-        and previous is not None
-        and state.meta("store") == previous.path.name
-        and previous.store_path.is_dir()
-    ):
-        return _patch_previous(state, difference, work, previous, base=base)
-    return Loaded(_bulk_load(state, work, base=base), reused=False)
+    build continued its state, else a bulk load of everything. The change is kept whenever this
+    build continued the previous one's state with a small difference, patched or not."""
+    change = None
+    if continued and difference.small and previous is not None:
+        change = changed_lines(state, difference, base=base)
+        if state.meta("store") == previous.path.name and previous.store_path.is_dir():
+            return _patch_previous(change, work, previous)
+    loaded = Loaded(_bulk_load(state, work, base=base), reused=False)
+    loaded.change = change
+    return loaded
 
 
-def _patch_previous(
-    state: BuildState, difference: Difference, work: BuildDir, previous: BuildDir, *, base: str
-) -> Loaded:
-    # A checkpoint: hard links to the previous store's immutable files, so it costs no copy.
-    ox.Store.read_only(str(previous.store_path)).backup(str(work.store_path))
-    store = ox.Store(str(work.store_path))
+def changed_lines(state: BuildState, difference: Difference, *, base: str) -> ChangedLines:
+    """The lines removed and added by the changed records and the entities they name, from the
+    previous state's triples; keeps each changed entity's new description in the state."""
     removed: list[str] = []
     added: list[str] = []
     for old, new in difference.records.values():
         _diff_lines(old, new, removed, added)
+    old_schemes = state.meta("schemes")
+    _diff_lines(old_schemes, scheme_ntriples(state, base), removed, added)
     for kind, key, new in describe_some(state, difference.entities, base=base):
         old = state.entity_ntriples(kind, key)
         if old == new:
             continue
         _diff_lines(old, new, removed, added)
+        difference.redescribed[(kind, key)] = old
         state.put_entity(kind, key, new)
-    removed_quads, added_quads = _parse_lines(removed), _parse_lines(added)
+    return ChangedLines(removed, added)
+
+
+def _patch_previous(change: ChangedLines, work: BuildDir, previous: BuildDir) -> Loaded:
+    # A checkpoint: hard links to the previous store's immutable files, so it costs no copy.
+    ox.Store.read_only(str(previous.store_path)).backup(str(work.store_path))
+    store = ox.Store(str(work.store_path))
+    removed_quads, added_quads = _parse_lines(change.removed), _parse_lines(change.added)
     touched = (
         {q.subject for q in removed_quads + added_quads},
         {q.object for q in removed_quads + added_quads},
@@ -82,7 +107,7 @@ def _patch_previous(
     for quad in removed_quads:
         store.remove(quad)
     store.extend(added_quads)
-    loaded = Loaded(store, reused=True)
+    loaded = Loaded(store, reused=True, change=change)
     stats_file = previous.path / STATS_FILE
     if stats_file.exists():
         loaded.scans = moved_counts(
@@ -109,7 +134,7 @@ def _bulk_load(state: BuildState, work: BuildDir, *, base: str) -> ox.Store:
                 state.add_entities(rows)
                 rows = []
         state.add_entities(rows)
-        fh.write(scheme_ntriples(base))
+        fh.write(scheme_ntriples(state, base))
     store = ox.Store(str(work.store_path))
     store.bulk_load(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)
     store.optimize()

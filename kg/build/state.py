@@ -21,6 +21,9 @@ Tables:
     merged     per record: its captures' digest, merged JSON (zlib), content hash, work key
     mentions   per published record and entity it names: the entity as that record names it
     entities   per entity: the N-Triples of its published description
+    resolve_inputs per merged record: what the resolve stage reads of it (names, subjects, ...)
+    entity_iris per person and organisation key ever minted: its canonical key (kept through
+               every build, like records: an IRI once published answers for ever)
     dump_parts per dump shard: the gzip members of each dump format, and their digest
     meta       pipeline version, and whether the store matches this state
 """
@@ -95,6 +98,18 @@ CREATE TABLE IF NOT EXISTS entities (
     ntriples TEXT NOT NULL,
     PRIMARY KEY (kind, key)
 );
+CREATE TABLE IF NOT EXISTS resolve_inputs (
+    key TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,          -- the merged record's digest it was taken from
+    names TEXT NOT NULL            -- JSON: the names, subjects, journal and year kg.resolve reads
+);
+CREATE TABLE IF NOT EXISTS entity_iris (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,             -- a key an entity IRI was minted from
+    target TEXT NOT NULL,          -- the key of the canonical IRI: itself, or where it moved
+    published TEXT NOT NULL,       -- the datestamp of the build that first minted it
+    PRIMARY KEY (kind, key)
+);
 CREATE TABLE IF NOT EXISTS dump_parts (
     part INTEGER NOT NULL,         -- 0 schemes, 1 records, 2 entities
     shard INTEGER NOT NULL,
@@ -105,7 +120,7 @@ CREATE TABLE IF NOT EXISTS dump_parts (
 );
 """
 
-CACHES = ("files", "captures", "merged", "mentions", "entities", "dump_parts")
+CACHES = ("files", "captures", "merged", "resolve_inputs", "mentions", "entities", "dump_parts")
 
 PUBLISHED, REJECTED, DELETED = "published", "rejected", "deleted"
 
@@ -178,6 +193,10 @@ class Difference:
 
     records: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     entities: set[tuple[str, str]] = field(default_factory=set)
+    # Of those, the ones whose published description changed, with their previous N-Triples
+    # (None: new): the load stage fills it, the index stage re-indexes only what a new label
+    # touches.
+    redescribed: dict[tuple[str, str], str | None] = field(default_factory=dict)
     small: bool = True  # small enough to apply to a copy of the previous store
 
 
@@ -196,6 +215,8 @@ _INSERT_ENTITY = _insert("entities", ("kind", "key", "ntriples"))
 _PUT_ENTITY = _insert("entities", ("kind", "key", "ntriples"), replace=True)
 _INSERT_DUMP_PART = _insert("dump_parts", ("part", "shard", "digest", "format", "member"))
 _LATEST = "SELECT max(datestamp) FROM records"
+_PUBLISHED_PACKED = "SELECT key, ntriples FROM records WHERE status = 'published' ORDER BY key"
+_ENTITIES = "SELECT kind, key, ntriples FROM entities ORDER BY kind, key"
 
 
 # -- opening -------------------------------------------------------------------------------------
@@ -209,6 +230,7 @@ def pipeline_version(shapes_dir: Path, ontology_dir: Path) -> str:
     paths = sorted(p for p in root.rglob("*.py") if p.relative_to(root).parts[0] != "web")
     for folder in (Path(shapes_dir), Path(ontology_dir)):
         paths += sorted(folder.rglob("*.ttl")) if folder.is_dir() else []
+        paths += sorted(folder.rglob("*.jsonld")) if folder.is_dir() else []  # the context
     h = hashlib.sha256()
     for path in paths:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -369,6 +391,45 @@ class BuildState:
         ).fetchone()
         return unpack(packed)
 
+    # what the resolve stage reads (kg.resolve)
+
+    def unresolved_records(self) -> Iterator[tuple[str, str, str]]:
+        """(key, digest, merged Record JSON) of the merged records whose resolve inputs are not
+        kept, or were taken from another version of the record, by key."""
+        rows = self._rows(
+            "SELECT m.key, m.digest, coalesce(m.record, "
+            "(SELECT c.record FROM captures c WHERE c.key = m.key LIMIT 1)) "
+            "FROM merged m LEFT JOIN resolve_inputs r ON r.key = m.key "
+            "WHERE r.digest IS NULL OR r.digest != m.digest ORDER BY m.key"
+        )
+        for key, digest, packed in rows:
+            yield key, digest, unpack(packed)
+
+    def put_resolve_inputs(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """(key, digest, JSON names) rows."""
+        self.conn.executemany("INSERT OR REPLACE INTO resolve_inputs VALUES (?, ?, ?)", rows)
+
+    def resolve_inputs(self) -> Iterator[tuple[str, str]]:
+        """(key, JSON names) of every merged record, by key (records no longer merged are
+        dropped first)."""
+        self.conn.execute("DELETE FROM resolve_inputs WHERE key NOT IN (SELECT key FROM merged)")
+        return self._rows("SELECT key, names FROM resolve_inputs ORDER BY key")
+
+    # entity IRIs (kg.resolve)
+
+    def entity_iris(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """(kind, key) -> (canonical key, first published) of every entity key ever minted."""
+        return {
+            (kind, key): (target, published)
+            for kind, key, target, published in self._rows(
+                "SELECT kind, key, target, published FROM entity_iris"
+            )
+        }
+
+    def put_entity_iris(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """(kind, key, canonical key, first published) rows, replacing those of the same key."""
+        self.conn.executemany("INSERT OR REPLACE INTO entity_iris VALUES (?, ?, ?, ?)", rows)
+
     # records
 
     def record_history(self) -> Iterator[tuple[str, str, str, str]]:
@@ -433,6 +494,10 @@ class BuildState:
             "ORDER BY key"
         )
 
+    def published_packed(self) -> Iterator[tuple[str, bytes]]:
+        """(key, packed N-Triples) of every published record, by key."""
+        return self._rows(_PUBLISHED_PACKED)
+
     def packed_ntriples(self, key: str) -> bytes:
         return self.conn.execute("SELECT ntriples FROM records WHERE key = ?", (key,)).fetchone()[0]
 
@@ -449,6 +514,11 @@ class BuildState:
 
     def add_mentions(self, rows: list[tuple]) -> None:
         self.conn.executemany(_INSERT_MENTION, rows)
+
+    def named_keys(self, kind: str) -> set[str]:
+        """The keys of every entity of one kind that a published record names."""
+        sql = "SELECT DISTINCT key FROM mentions WHERE kind = ?"
+        return {key for (key,) in self._rows(sql, (kind,))}
 
     def mention_variants(self) -> Iterator[tuple[str, str, str, int, str, str]]:
         """(kind, key, variant, records naming it so, first such record, one view) of every
@@ -504,7 +574,7 @@ class BuildState:
 
     def entities(self) -> Iterator[tuple[str, str, str]]:
         """(kind, key, N-Triples) of every entity, by (kind, key)."""
-        return self._rows("SELECT kind, key, ntriples FROM entities ORDER BY kind, key")
+        return self._rows(_ENTITIES)
 
     # the search index's inputs (kg.build.index)
 
@@ -534,6 +604,21 @@ class BuildState:
             )
         for key, iri, packed in rows:
             yield key, iri, unpack(packed)
+
+    def record_inputs(self, keys: list[str]) -> Iterator[tuple[str, bytes, str]]:
+        """(key, packed N-Triples, merged Record JSON) of these published records, a thousand
+        keys to a query."""
+        sql = (
+            "SELECT r.key, r.ntriples, coalesce(m.record, "
+            "(SELECT c.record FROM captures c WHERE c.key = m.key LIMIT 1)) "
+            "FROM records r JOIN merged m ON m.key = r.key "
+            "WHERE r.status = 'published' AND r.key IN "
+        )
+        for start in range(0, len(keys), FETCH_ROWS):
+            chunk = keys[start : start + FETCH_ROWS]
+            rows = self.conn.execute(sql + f"({', '.join('?' * len(chunk))})", chunk)
+            for key, ntriples, packed in rows.fetchall():
+                yield key, ntriples, unpack(packed)
 
     def agent_mentions(self) -> Iterator[tuple[str, str, str]]:
         """(record, kind, key) of every person and organisation a published record names."""
@@ -578,6 +663,23 @@ class BuildState:
         self.conn.executemany(
             _INSERT_DUMP_PART,
             [(part, shard, digest, fmt, member) for fmt, member in members.items()],
+        )
+
+    def dump_member(self, part: int, shard: int, fmt_name: str) -> bytes:
+        """The stored member of one format of one shard."""
+        row = self.conn.execute(
+            "SELECT member FROM dump_parts WHERE part = ? AND shard = ? AND format = ?",
+            (part, shard, fmt_name),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no {fmt_name} member for shard {shard} of part {part}")
+        return row[0]
+
+    def dump_pieces(self, fmt_name: str) -> Iterator[tuple[int, int, bytes]]:
+        """(part, shard, member) of every stored member of one format, in (part, shard) order."""
+        return self._rows(
+            "SELECT part, shard, member FROM dump_parts WHERE format = ? ORDER BY part, shard",
+            (fmt_name,),
         )
 
     def dump_members(self, fmt_name: str) -> Iterator[bytes]:
@@ -656,12 +758,41 @@ class StateReader:
             sql += " WHERE " + " AND ".join(where)
         return self._conn.execute(sql, args).fetchone()[0]
 
+    def entity_target(self, kind: str, key: str) -> str | None:
+        """The canonical key an entity key answers for, None for a key never minted."""
+        row = self._conn.execute(
+            "SELECT target FROM entity_iris WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return row[0] if row else None
+
     def last_description(self, key: str) -> str | None:
         """The N-Triples of the record's last published description, or None."""
         row = self._conn.execute("SELECT ntriples FROM records WHERE key = ?", (key,)).fetchone()
         if not row or not row[0]:
             return None
         return unpack(row[0])
+
+    # what a build's graph was, for the change files of the next (kg.build.changefiles)
+
+    def meta(self, name: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def published_packed(self) -> Iterator[tuple[str, bytes]]:
+        """(key, packed N-Triples) of every published record, by key."""
+        return self._conn.execute(_PUBLISHED_PACKED)
+
+    def entities(self) -> Iterator[tuple[str, str, str]]:
+        """(kind, key, N-Triples) of every entity, by (kind, key)."""
+        return self._conn.execute(_ENTITIES)
+
+    def dump_members(self, part: int, fmt_name: str) -> Iterator[bytes]:
+        """The stored gzip members of one part of one dump format, in shard order."""
+        for (member,) in self._conn.execute(
+            "SELECT member FROM dump_parts WHERE part = ? AND format = ? ORDER BY shard",
+            (part, fmt_name),
+        ):
+            yield member
 
     @staticmethod
     def _where(*, since, until, statuses) -> tuple[list[str], list]:

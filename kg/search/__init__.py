@@ -13,7 +13,7 @@ read-only with the build and asks it for a `SearchResult`. The query language is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import QueryError
@@ -65,6 +65,8 @@ class SearchResult:
     filters: list[tuple[str, str]]
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
+    # Words matched approximately (written with ~, or found in no record: close spellings).
+    approximate: list[str] = field(default_factory=list)
 
 
 class SearchError(QueryError):
@@ -96,7 +98,7 @@ class SearchIndex:
         offset: int = 0,
     ) -> SearchResult:
         """One page of the records matching `q` and the filters, with the facets' counts
-        over every match. Filters: AND across facets, OR between values of one facet. An
+        over every match. Filters: each one narrows (AND, two values of one facet too). An
         empty query lists the collection; its "relevance" is newest first."""
         from kg.search.query import parse
 
@@ -111,12 +113,8 @@ class SearchIndex:
             if name not in FACETS:
                 raise SearchError(f"unknown facet {name!r}: the facets are {', '.join(FACETS)}")
             grouped.setdefault(name, []).append(value)
-        query = parse(q)
-        whole, text = self._reader.build_query(
-            match=query.match(),
-            exclude=query.exclude(),
-            years=query.years,
-            filters=sorted(grouped.items()),
+        whole, text, approximate = self._reader.build_query(
+            parse(q), filters=sorted(grouped.items())
         )
         total, rows, facets = self._reader.run(whole, text, sort=sort, limit=limit, offset=offset)
         hits = [
@@ -142,6 +140,7 @@ class SearchIndex:
             filters=[(name, value) for name, value in filters],
             hits=hits,
             facets={name: [FacetValue(v, n) for v, n in facets.get(name, [])] for name in FACETS},
+            approximate=approximate,
         )
 
     def keys(self, q: str, *, limit: int) -> list[tuple[str, float]]:
@@ -149,12 +148,9 @@ class SearchIndex:
         from kg.search.query import parse
 
         query = parse(q)
-        match = query.match()
-        if match is None:
+        if not query.clauses:
             raise SearchError("a text search needs at least one word to match")
         if query.years is not None:
             raise SearchError("year: is not supported in a text search inside SPARQL")
-        whole, _ = self._reader.build_query(
-            match=match, exclude=query.exclude(), years=None, filters=()
-        )
+        whole, _, _ = self._reader.build_query(query, filters=(), years=False)
         return [(key, round(score, 4)) for key, score in self._reader.keys(whole, limit)]

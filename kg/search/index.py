@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import zlib
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 import tantivy
 
 from kg.search.document import TEXT_COLUMNS, TEXT_FIELDS, Document
+from kg.search.query import Query, Term, fuzzy_distance
 
 FACET_FIELDS = ("year", "decade", "type", "subject", "agency", "journal", "language", "country")
 FACET_VALUES = 10  # values listed per facet, the most frequent first
@@ -29,32 +31,54 @@ SNIPPET_FIELDS = ("abstract", "annotation", "title")  # where a snippet is looke
 WRITER_HEAP = 200_000_000
 # Files of a Tantivy index that change on every commit: copied, not linked.
 MUTABLE_FILES = ("meta.json", ".managed.json")
+# The version of `schema()`, written beside the index: Tantivy numbers fields by their order,
+# so a reader with another schema would look terms up in the wrong fields (and panic past the
+# last one). Add one whenever a field is added, removed or changed.
+SCHEMA_VERSION = 2
+VERSION_FILE = "kg-schema-version"
 TIE_BITS = 20  # the low bits of the date order: a hash of the key, so equal dates never tie
 TIE_MASK = (1 << TIE_BITS) - 1
 
 
 TOKENIZER = "kg_en"  # words, at most 40 characters, lower case, ASCII-folded, Porter-stemmed
+# The same without the stemmer, for `spell`: every text field's words as written, which
+# fuzzy matching compares a misspelt word with (a stem is no spelling: "identity" stems to
+# "ident", "idenitty" to "idenitti", three edits apart for one letter swapped).
+SPELLING_TOKENIZER = "kg_words"
+SPELL_FIELD = "spell"
 
 
-def analyzer() -> tantivy.TextAnalyzer:
-    return (
+def analyzer(stem: bool = True) -> tantivy.TextAnalyzer:
+    builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
     )
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+def register_tokenizers(index: tantivy.Index) -> None:
+    index.register_tokenizer(TOKENIZER, analyzer())
+    index.register_tokenizer(SPELLING_TOKENIZER, analyzer(stem=False))
 
 
 def schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for name in TEXT_COLUMNS:
         builder.add_text_field(name, stored=name in SNIPPET_FIELDS, tokenizer_name=TOKENIZER)
+    # Which records have a word, nothing more (no frequencies, no positions): only matched
+    # fuzzily, with a constant score.
+    builder.add_text_field(SPELL_FIELD, tokenizer_name=SPELLING_TOKENIZER, index_option="basic")
     builder.add_text_field("key", stored=True, tokenizer_name="raw")
     for name in ("iri", "display", "journal_title"):
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("yearn", stored=True, indexed=True, fast=True)
+    # The key as a number (`key_number`), so that text search inside SPARQL reads thousands of
+    # keys from a column instead of loading each stored document (about 100 us a hit).
+    builder.add_integer_field("keyn", fast=True, indexed=False)
     # YYYYMMDD (month and day 00 when unknown) then TIE_BITS; undated: 0 in `date` (last when
     # newest first), 99999999 in `date_up` (last when oldest first).
     builder.add_integer_field("date", fast=True, indexed=False)
@@ -91,8 +115,9 @@ class IndexWriter:
         path.mkdir(parents=True, exist_ok=True)
         self.schema = schema()
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
-        self.index.register_tokenizer(TOKENIZER, analyzer())
+        register_tokenizers(self.index)
         self.writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=max(1, workers))
+        (path / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n", encoding="utf-8")
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -114,7 +139,9 @@ def _tantivy_document(doc: Document) -> tantivy.Document:
     out = tantivy.Document()
     for name in TEXT_COLUMNS:
         out.add_text(name, doc.text[name])
+    out.add_text(SPELL_FIELD, " ".join(doc.text[name] for name in TEXT_COLUMNS))
     out.add_text("key", doc.key)
+    out.add_integer("keyn", key_number(doc.key))
     out.add_text("iri", doc.iri)
     display = {"title": doc.title, "authors": doc.authors, "types": doc.types}
     out.add_text("display", json.dumps(display, ensure_ascii=False))
@@ -138,33 +165,91 @@ class IndexReader:
     def __init__(self, path: Path) -> None:
         if not has_index(path):
             raise FileNotFoundError(Path(path) / "meta.json")
+        version_file = Path(path) / VERSION_FILE
+        version = version_file.read_text().strip() if version_file.exists() else "1"
+        if version != str(SCHEMA_VERSION):
+            raise ValueError(
+                f"the search index in {path} has schema version {version}, this kg reads "
+                f"{SCHEMA_VERSION}: run kg build again to rewrite it"
+            )
         self.schema = schema()
         self.index = tantivy.Index.open(str(path))
-        self.index.register_tokenizer(TOKENIZER, analyzer())
+        register_tokenizers(self.index)
         self.searcher = self.index.searcher()
         self.boosts = dict(TEXT_FIELDS)
+        self.analyzer, self.spelling = analyzer(), analyzer(stem=False)
 
-    def parse(self, text: str) -> tantivy.Query:
-        """A query string of kg.search.query's making (every term quoted, fields named)."""
+    def parse(self, text: str, fuzzy: int = 0) -> tantivy.Query:
+        """A query string of kg.search.query's making (every term quoted, fields named);
+        `fuzzy`: its words also match words that many edits away."""
+        fields = {name: (False, fuzzy, True) for name in TEXT_COLUMNS} if fuzzy else None
         return self.index.parse_query(
-            text, list(TEXT_COLUMNS), field_boosts=self.boosts, allow_regexes=True
+            text,
+            list(TEXT_COLUMNS),
+            field_boosts=self.boosts,
+            fuzzy_fields=fields,
+            allow_regexes=True,
         )
+
+    def found_nowhere(self, term: Term) -> bool:
+        """A one-word term whose word no record has in the columns it is looked for in."""
+        if not term.word:
+            return False
+        tokens = self.analyzer.analyze(term.text)
+        columns = term.columns or TEXT_COLUMNS
+        return len(tokens) == 1 and not any(
+            self.searcher.doc_freq(column, tokens[0]) for column in columns
+        )
+
+    def match_query(self, query: Query) -> tuple[tantivy.Query | None, list[str]]:
+        """What must match, clause by clause (AND; a clause is an OR of terms), and the words
+        matched approximately: a word written with `~`, or found nowhere."""
+        clauses, approximate = [], []
+        for clause in query.clauses:
+            either = []
+            for term in clause:
+                distance = (
+                    fuzzy_distance(term.text) if term.fuzzy or self.found_nowhere(term) else 0
+                )
+                either.append(self.term_query(term, distance))
+                if distance:
+                    approximate.append(term.text)
+            clauses.append(either[0] if len(either) == 1 else _any(either))
+        if not clauses:
+            return None, []
+        if len(clauses) == 1:
+            return clauses[0], approximate
+        whole = tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
+        return whole, approximate
+
+    def term_query(self, term: Term, distance: int) -> tantivy.Query:
+        """One term; fuzzy (`distance` edits): also its close spellings among the words as
+        written of the short fields (unfielded) or of its own fields' stems (fielded)."""
+        exact = self.parse(term.render(), distance if term.columns else 0)
+        if not distance or term.columns:
+            return exact
+        words = self.spelling.analyze(term.text)
+        close = [
+            tantivy.Query.fuzzy_term_query(self.schema, SPELL_FIELD, word, distance, True)
+            for word in words
+        ]
+        return _any([exact, *close])
 
     def build_query(
         self,
+        query: Query,
         *,
-        match: str | None,
-        exclude: str | None,
-        years: tuple[int | None, int | None] | None,
         filters: Sequence[tuple[str, Sequence[str]]],
-    ) -> tuple[tantivy.Query, tantivy.Query | None]:
-        """(the whole query, its scored text part or None)."""
-        text = self.parse(match) if match is not None else None
+        years: bool = True,
+    ) -> tuple[tantivy.Query, tantivy.Query | None, list[str]]:
+        """(the whole query, its scored text part or None, the words matched approximately)."""
+        text, approximate = self.match_query(query)
         parts = [(tantivy.Occur.Must, text if text is not None else tantivy.Query.all_query())]
+        exclude = query.exclude()
         if exclude is not None:
             parts.append((tantivy.Occur.MustNot, self.parse(exclude)))
-        if years is not None:
-            low, high = years
+        if years and query.years is not None:
+            low, high = query.years
             parts.append(
                 (
                     tantivy.Occur.Must,
@@ -177,14 +262,12 @@ class IndexReader:
                     ),
                 )
             )
-        for name, values in filters:  # AND across facets, OR within one
-            either = [
-                (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, f"f_{name}", v))
-                for v in values
-            ]
-            parts.append((tantivy.Occur.Must, tantivy.Query.boolean_query(either)))
+        for name, values in filters:  # every filter narrows, as the counts beside them say
+            for value in values:
+                term = tantivy.Query.term_query(self.schema, f"f_{name}", value)
+                parts.append((tantivy.Occur.Must, term))
         whole = parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
-        return whole, text
+        return whole, text, approximate
 
     def run(
         self,
@@ -254,10 +337,44 @@ class IndexReader:
 
     def keys(self, query: tantivy.Query, limit: int) -> list[tuple[str, float]]:
         found = self.searcher.search(query, limit, count=False)
+        numbers = self.searcher.fast_field_values("keyn", [a for _, a in found.hits])
         return [
-            (self.searcher.doc(address).get_first("key"), float(score))
-            for score, address in found.hits
+            (
+                number_key(number) or self.searcher.doc(address).get_first("key"),
+                float(score),
+            )
+            for (score, address), number in zip(found.hits, numbers, strict=True)
         ]
+
+
+_X_KEY = re.compile(r"x[0-9a-f]{12}")
+
+
+def key_number(key: str) -> int:
+    """A record key as one integer: an NCJ number as itself, a key made from the title
+    (x + 12 hex digits, kg.record.Record.key) as minus one more than its value; 0 for a key
+    that does not round-trip (a leading zero), which is read from the stored document.
+
+    >>> [key_number(k) for k in ("126413", "x00000000000a", "0123")]
+    [126413, -11, 0]
+    >>> [number_key(n) for n in (126413, -11, 0)]
+    ['126413', 'x00000000000a', None]
+    """
+    if key.isdigit() and not key.startswith("0") and len(key) < 19:
+        return int(key)
+    if _X_KEY.fullmatch(key):
+        return -(int(key[1:], 16) + 1)
+    return 0
+
+
+def number_key(number: int | None) -> str | None:
+    if not number:
+        return None
+    return str(number) if number > 0 else f"x{-number - 1:012x}"
+
+
+def _any(queries: list[tantivy.Query]) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
 
 def _snippet(generators, doc) -> str:

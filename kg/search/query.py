@@ -5,12 +5,16 @@
     jail OR prison       either word (OR binds two neighbours: `a OR b c` is (a OR b) AND c)
     -juvenile            records without the word
     polic*               a prefix
+    incarcaration~       close spellings too (a word found nowhere is matched so anyway)
     author:mackenzie     a field: title author subject agency journal series type grant
                          abstract annotation ncj; `field:"a phrase"` and `field:pre*` too
     year:1990  year:1990..1999  year:..1979  year:2000..   a year or a range of years
 
 Words are stemmed (English, Porter: "policing" finds "police"), case and accents folded: the
-index's tokenizer does it, and a query word goes through the same one. A malformed query raises
+index's tokenizer does it, and a query word goes through the same one. A word with `~`, and a
+word that no record has (a misspelling, most often), also matches words one or two edits away
+(`fuzzy_distance`: Lucene's AUTO rule); kg.search.index decides the second case, since only the
+index knows which words it holds. A malformed query raises
 SearchError saying what is wrong and at which column (from 1).
 """
 
@@ -40,6 +44,9 @@ YEAR_FIELD = "year"
 # Where an unfielded prefix is looked for: the short text fields, not the abstract.
 PREFIX_COLUMNS = ("title", "names", "corporate", "agency", "subjects", "journal", "series")
 MAX_TERMS = 32
+# Fuzzy: no edits for words under 3 characters (too many neighbours), one up to 5, two beyond:
+# the rule Lucene and Elasticsearch call AUTO.
+FUZZY_FROM, TWO_EDITS_FROM = 3, 6
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -50,6 +57,17 @@ _TOKEN = re.compile(
 )
 _YEAR_RANGE = re.compile(r"(\d{4})?(?:\.\.(\d{4})?)?")
 _WORD_CHARS = re.compile(r"\w", re.UNICODE)
+_WORD_CHARS_RUN = re.compile(r"\w+", re.UNICODE)
+
+
+def fuzzy_distance(word: str) -> int:
+    """How many edits away a word may be matched: 0, 1 or 2 by its length.
+
+    >>> [fuzzy_distance(w) for w in ("to", "jail", "incarcaration")]
+    [0, 1, 2]
+    """
+    length = len(word)
+    return 0 if length < FUZZY_FROM else 1 if length < TWO_EDITS_FROM else 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,12 @@ class Term:
     text: str  # the words (a phrase when several)
     columns: tuple[str, ...] = ()  # () = every column
     prefix: bool = False
+    fuzzy: bool = False  # written with `~`
+
+    @property
+    def word(self) -> bool:
+        """One word, neither a phrase nor a prefix: the kind of term that may be fuzzy."""
+        return not self.prefix and len(_WORD_CHARS_RUN.findall(self.text)) == 1
 
     def render(self) -> str:
         """The term in Tantivy's query syntax: quoted (so the index's tokenizer, not the
@@ -93,15 +117,17 @@ class Query:
         """The query string of what must match, or None (no words to match)."""
         if not self.clauses:
             return None
-        parts = []
-        for clause in self.clauses:
-            inner = " OR ".join(t.render() for t in clause)
-            parts.append(f"({inner})" if len(clause) > 1 else inner)
-        return " AND ".join(parts)
+        return " AND ".join(render_clause(clause) for clause in self.clauses)
 
     def exclude(self) -> str | None:
         """The query string of what must not match, or None."""
         return " OR ".join(t.render() for t in self.excluded) or None
+
+
+def render_clause(clause: list[Term]) -> str:
+    """One clause (terms joined by OR) in Tantivy's query syntax."""
+    inner = " OR ".join(t.render() for t in clause)
+    return f"({inner})" if len(clause) > 1 else inner
 
 
 def parse(text: str) -> Query:
@@ -125,6 +151,8 @@ def parse(text: str) -> Query:
         word, phrase = match.group("word"), match.group("phrase")
         if phrase is not None and not match.group("close"):
             raise _error('unbalanced quote: a phrase has no closing "', column)
+        if phrase is not None and text.startswith("~", pos):
+            raise _error("~ follows one word: a prefix or a phrase cannot be fuzzy", column)
         if word == "OR" and not match.group("field") and not match.group("neg"):
             if not query.clauses or pending_or or query.clauses[-1] is None:
                 raise _error("OR needs a word before it", column)
@@ -173,8 +201,13 @@ def _term(match: re.Match, column: int) -> Term | tuple[int | None, int | None] 
         columns = FIELDS[lowered]
         if not value or not value.strip():
             raise _error(f"field {name!r} has no value", column)
-    prefix = False
+    prefix = fuzzy = False
     if phrase is None:
+        if word.endswith("~") and _WORD_CHARS.search(word):
+            word = word.rstrip("~")
+            fuzzy = True
+            if word.endswith("*") or len(_WORD_CHARS_RUN.findall(word)) != 1:
+                raise _error("~ follows one word: a prefix or a phrase cannot be fuzzy", column)
         if word.endswith("*"):
             word = word.rstrip("*")
             prefix = True
@@ -185,7 +218,7 @@ def _term(match: re.Match, column: int) -> Term | tuple[int | None, int | None] 
         if phrase is not None and value.strip() == "":
             raise _error('empty phrase ""', column)
         return None
-    return Term(value, columns, prefix)
+    return Term(value, columns, prefix, fuzzy)
 
 
 def _years(value: str, column: int) -> tuple[int | None, int | None]:

@@ -10,6 +10,8 @@ import urllib.request
 import pyoxigraph as ox
 
 from kg.errors import ConfigError, QueryError, StoreError
+from kg.formats import RESULTS_JSON
+from kg.store.dialect import Dialect, dialect_of, rewrite_answer
 from kg.store.embedded import EmbeddedStore
 from kg.store.layout import BuildDir
 from kg.store.protocol import Dataset, RawAnswer, solution_rows, timeout_error, too_large_error
@@ -34,11 +36,28 @@ class RemoteStore:
     CHUNK = 1 << 16  # bytes per read: few reads per answer, the deadline checked between them
 
     def __init__(
-        self, query_url: str, *, build: BuildDir | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        query_url: str,
+        *,
+        build: BuildDir | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        graph: str | None = None,
     ) -> None:
         self.query_url = query_url
         self.build = build
         self.timeout = timeout
+        self.graph = graph  # the named graph read as the default graph (Settings.store_graph)
+        self._dialect: Dialect | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        """How this store's protocol differs from Oxigraph's, known from its first answer's
+        `Server` header (kg.store.dialect)."""
+        if self._dialect is None:
+            with self._send([("query", "ASK {}")], accept=RESULTS_JSON.media_type) as response:
+                response.read()
+                self._dialect = dialect_of(response.headers.get("Server"))
+        return self._dialect
 
     def _open(
         self,
@@ -47,12 +66,24 @@ class RemoteStore:
         accept: str,
         dataset: Dataset | None = None,
         timeout: float | None = None,
+        base_iri: str | None = None,
     ):
+        dialect = self.dialect
         # SPARQL 1.1 Protocol 2.1.2: query via POST with a form-encoded body (no URL length limit).
-        fields = [("query", sparql)]
-        if dataset is not None:
+        fields = [("query", dialect.prepare(sparql, base_iri))]
+        if dataset is not None and dataset.given:
             fields += [("default-graph-uri", g) for g in dataset.default_graphs]
             fields += [("named-graph-uri", g) for g in dataset.named_graphs]
+        elif self.graph:
+            fields += dialect.graph_fields(self.graph)
+        fields += dialect.fields(timeout or self.timeout)
+        response = self._send(fields, accept=dialect.accept(accept), timeout=timeout)
+        if dialect.timed_out(response.headers):
+            response.close()
+            raise timeout_error(timeout or self.timeout)
+        return response
+
+    def _send(self, fields: list[tuple[str, str]], *, accept: str, timeout: float | None = None):
         request = urllib.request.Request(
             self.query_url,
             data=urllib.parse.urlencode(fields).encode("utf-8"),
@@ -90,7 +121,7 @@ class RemoteStore:
 
     def ask(self, sparql: str) -> bool:
         body = self._fetch(sparql, "application/sparql-results+json")
-        return bool(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
+        return self.dialect.boolean(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
 
     def triples_about(self, subjects: list[str]) -> list[ox.Triple]:
         """Every triple whose subject is one of these IRIs (a document's own triples)."""
@@ -121,12 +152,13 @@ class RemoteStore:
         checked between chunks and each read waits at most `timeout`, so a stalled store is
         given up on within twice the limit; set the store's own timeout too (docs/sparql.md).
         """
-        if base_iri:
-            sparql = f"BASE <{base_iri}>\n{sparql}"
         deadline = time.monotonic() + timeout
-        counter = RowCounter(media_type, limit)
+        asked = self.dialect.accept(media_type)
+        counter = RowCounter(asked, limit)
         chunks = []
-        with self._open(sparql, accept=media_type, dataset=dataset, timeout=timeout) as response:
+        with self._open(
+            sparql, accept=media_type, dataset=dataset, timeout=timeout, base_iri=base_iri
+        ) as response:
             got = response.headers.get_content_type()
             while True:
                 left = deadline - time.monotonic()
@@ -141,7 +173,20 @@ class RemoteStore:
                 chunks.append(chunk)
                 if not counter.feed(chunk):
                     raise too_large_error(limit)
-        return RawAnswer(body=b"".join(chunks), media_type=got or media_type, rows=counter.rows)
+        body = b"".join(chunks)
+        if not self.dialect.rewrites_answers:
+            return RawAnswer(body=body, media_type=got or media_type, rows=counter.rows)
+        try:
+            body, rows = rewrite_answer(self.dialect, body, asked=asked, wanted=media_type)
+        except SyntaxError as exc:
+            raise StoreError(
+                f"the remote store's answer does not parse as {asked}: {exc}", file=self.query_url
+            ) from exc
+        if rows is None:  # counted as the embedded store counts what it writes
+            written = RowCounter(media_type, limit)
+            written.feed(body)
+            rows = written.rows
+        return RawAnswer(body=body, media_type=media_type, rows=rows)
 
     def close(self) -> None:
         pass
@@ -161,4 +206,6 @@ def open_graph_store(settings, build: BuildDir) -> EmbeddedStore | RemoteStore:
             f"store must be 'oxigraph' or a SPARQL query endpoint URL, not {settings.store!r}",
             field="store",
         )
-    return RemoteStore(settings.store, build=build, timeout=settings.query_timeout)
+    return RemoteStore(
+        settings.store, build=build, timeout=settings.query_timeout, graph=settings.store_graph
+    )

@@ -16,14 +16,18 @@ are shared across many records. A share of records lack fields, a few are captur
 layouts, and a few files are broken (empty, binary junk, cut mid-word at 2,000 characters as the
 harvester cut pages, a JSON line that is not JSON). It is written independently of the readers
 so that the two check each other: ``manifest.json`` holds, for a sample of records, the values a
-reader should recover.
+reader should recover; ``truth.jsonl.gz`` beside it holds, for every record, who it names: each
+person as printed and the person they are, each organisation as printed and the one it is (a
+person is written several ways, some people are homonyms of others, an agency is spelled with
+and without its acronym or under its hierarchy line), for measuring entity resolution.
 
 Everything follows from the seed. Each record draws from its own ``random.Random(f"{seed}/{i}")``,
 each folder of 1,000 records from ``random.Random(f"{seed}/block/{b}")``, so the output is
 byte-identical for a seed whatever the number of worker processes, and nothing is held in memory
 beyond one folder's records.
 
-The package: `words` (the vocabulary, from ``words.json``), `world` (the shared entities), `truth`
+The package: `words` (the vocabulary, from ``words.json``), `world` (the shared entities),
+`spellings` (how a page spells a person or an organisation), `truth`
 (one record's values and layout), `pages` and `jsonl` (writing a record), `corpus` (folders,
 damage, the manifest, `write_corpus`).
 """

@@ -3,7 +3,9 @@ done to a few files, and ``manifest.json`` with the values a reader should recov
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -26,6 +28,9 @@ BROKEN_KINDS = ("empty", "binary", "truncated", "bad-json")
 # Records per pages/NNNN/ folder: a worker's unit of work, and its plan's (damage, twins).
 RECORDS_PER_FOLDER = 1000
 FOLDERS_PER_JSONL = 25  # 25,000 records (about 3,700 lines) per .jsonl file
+# Beside manifest.json: one JSON line per record, in record order, with the entities it names
+# and which real person or organisation each is (`entity_truth`).
+TRUTH_FILE = "truth.jsonl.gz"  # gzip: the build reads no .gz file
 
 
 @dataclass
@@ -68,13 +73,13 @@ class SynthSummary:
 
 def _truth_values(t: Truth) -> dict:
     """The sample's full truth, for manifest.json."""
-    first_person = t.authors[0] if t.authors else None
+    first_person = t.author_names[0] if t.authors else None
     return {
         "ncj": t.ncj,
         "title": t.title,
         "authors": list(t.authors),
         "first_author": first_person,
-        "corporate_authors": [corporate_name(c) for c in t.corporate],
+        "corporate_authors": [corporate_name(c) for c in t.corporate_forms],
         "date": jsonl_object(t)["date_published"],
         "year": t.date[0] if t.date else None,
         "pages": t.length,
@@ -103,6 +108,29 @@ def _expected(t: Truth, layout: str, variant: str, *, date_kept: bool = True) ->
     return expect
 
 
+def entity_truth(t: Truth) -> dict:
+    """Who a record names, for measuring entity resolution: each person mention as printed,
+    as "Given Family" and the person's id; each organisation as printed (a corporate author's
+    department lines after its name, joined by ", ") and the one it is."""
+    people = [
+        [printed, natural, pid, role]
+        for role, printed_names, natural_names, ids in (
+            ("author", t.authors, t.author_names, t.author_ids),
+            ("editor", t.editors, t.editor_names, t.editor_ids),
+        )
+        for printed, natural, pid in zip(printed_names, natural_names, ids, strict=True)
+    ]
+    lines_of = (lambda c: c[2]) if t.layout == "abstract-aspx" else (lambda c: ())
+    organizations = [
+        [", ".join([corporate_name(form), *lines_of(entity)]), oid, "corporate"]
+        for entity, form, oid in zip(t.corporate, t.corporate_forms, t.corporate_ids, strict=True)
+    ] + [
+        [name if acronym is None else f"{name} ({acronym})", oid, "sponsor"]
+        for (name, acronym), oid in zip(t.sponsor_forms, t.sponsor_ids, strict=True)
+    ]
+    return {"ncj": t.ncj, "people": people, "organizations": organizations}
+
+
 # -- damage -------------------------------------------------------------------------------------
 
 
@@ -117,7 +145,7 @@ PAGE_DIGEST_DIGITS = 16
 def _cut_mid_word(body: str) -> str:
     """Cut like the harvester did, at `CUT_AT` characters, moved back to fall inside a word."""
     for p in range(CUT_AT, CUT_AT - CUT_BACK, -1):
-        if body[p - 1].isalpha() and body[p].isalpha():
+        if body[p - 2].isalpha() and body[p - 1].isalpha() and body[p].isalpha():
             return body[:p] + "\n"
     return body[:CUT_AT].rstrip() + "\n"
 
@@ -149,6 +177,7 @@ class _BlockResult:
     broken: list[dict]  # "line" is the line in this block's jsonl list, to be offset
     duplicates: list[dict]
     samples: list[dict]  # likewise
+    truth: list[str]  # each record's entities (`entity_truth`), a JSON line each
 
 
 _WORLD: World | None = None
@@ -205,8 +234,9 @@ def _write_block(job: tuple[Path, int, int, int, int]) -> _BlockResult:
 
     folder = out_dir / "pages" / f"{block:04d}"
     folder.mkdir(parents=True, exist_ok=True)
-    result = _BlockResult(block, Counter(), Counter(), 0, 0, [], [], [], [])
+    result = _BlockResult(block, Counter(), Counter(), 0, 0, [], [], [], [], [])
     for t in truths:
+        result.truth.append(json.dumps(entity_truth(t), ensure_ascii=False) + "\n")
         result.by_layout[t.layout] += 1
         result.by_variant[f"{t.layout}/{t.variant}"] += 1
         kind = damage.get(t.index)
@@ -305,7 +335,7 @@ def write_corpus(
     if sample_every < 1:
         raise ConfigError(f"sample_every must be at least 1, not {sample_every}")
     out_dir = Path(out_dir)
-    existing = [out_dir / "pages", out_dir / "jsonl", out_dir / "manifest.json"]
+    existing = [out_dir / p for p in ("pages", "jsonl", "manifest.json", TRUTH_FILE)]
     if any(p.exists() for p in existing):
         if not overwrite:
             raise ConfigError(
@@ -330,8 +360,16 @@ def write_corpus(
     page_files = page_bytes = jsonl_bytes = jsonl_lines = 0
     jsonl_names: list[str] = []
     lines_in_file: dict[str, int] = {}
+    # mtime 0 and no file name in the gzip header: the same bytes for the same seed
+    raw = open(out_dir / TRUTH_FILE, "wb")  # noqa: SIM115 - closed after the loop
+    truth_file = io.TextIOWrapper(
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=6, mtime=0),
+        encoding="utf-8",
+        newline="\n",
+    )
 
     for result in _run(jobs, workers=workers):
+        truth_file.writelines(result.truth)
         by_layout.update(result.by_layout)
         by_variant.update(result.by_variant)
         page_files += result.page_files
@@ -353,6 +391,8 @@ def write_corpus(
         broken += result.broken
         samples += result.samples
 
+    truth_file.close()
+    raw.close()
     broken_by_kind = {kind: sum(1 for b in broken if b["kind"] == kind) for kind in BROKEN_KINDS}
     summary = SynthSummary(
         out_dir=str(out_dir),
@@ -390,6 +430,7 @@ def write_corpus(
         },
         "jsonl_fields": list(JSONL_FIELDS),
         "jsonl_files": jsonl_names,
+        "truth": TRUTH_FILE,
         "broken": broken,
         "duplicates": duplicates,
         "samples": samples,

@@ -53,7 +53,7 @@ def jsonl_object(t: Truth) -> dict:
         "ncj": t.ncj,
         "title": t.title,
         "authors": list(t.authors),
-        "corporate_authors": [corporate_name(c) for c in t.corporate],
+        "corporate_authors": [corporate_name(c) for c in t.corporate_forms],
         "editors": list(t.editors),
         "journal": name,
         "volume": volume,
@@ -66,7 +66,10 @@ def jsonl_object(t: Truth) -> dict:
         "abstract": t.abstract,
         "abstract_source": t.abstract_source,
         "grants": list(t.grants),
-        "sponsors": [{"name": a[0], "acronym": a[1], "address": [*a[2], a[3]]} for a in t.sponsors],
+        "sponsors": [
+            {"name": name, "acronym": acronym, "address": [*a[2], a[3]]}
+            for a, (name, acronym) in zip(t.sponsors, t.sponsor_forms, strict=True)
+        ],
         "formats": list(t.formats),
         "types": list(t.types),
         "language": t.language,

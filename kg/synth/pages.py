@@ -110,8 +110,8 @@ def _journal_aspx(t: Truth, rng: random.Random) -> str:
     return "  ".join(parts)
 
 
-def _agency_name(agency: tuple) -> str:
-    name, acronym, _, _ = agency
+def _agency_name(form: tuple[str, str | None]) -> str:
+    name, acronym = form
     return f"{name} ({acronym})" if acronym else name
 
 
@@ -155,9 +155,9 @@ def _render_modern(t: Truth, rng: random.Random, variant: str) -> tuple[str, str
         out.append("Availability\n\n")
         if t.grants:
             out.append("Grant Number(s)\n" + "\n".join(t.grants) + "\n")
-        for agency in t.sponsors:
+        for agency, form in zip(t.sponsors, t.sponsor_forms, strict=True):
             address = ", ".join(agency[2]) + f", {agency[3]}"
-            out.append(f"Sponsoring Agency\n{_agency_name(agency)}\n\n{address}\n\n")
+            out.append(f"Sponsoring Agency\n{_agency_name(form)}\n\n{address}\n\n")
         out.append("Publication Format\n" + "\n".join(t.formats) + "\n")
         out.append("Publication Type\n" + "\n".join(t.types) + "\n")
         out.append(f"Language\n{t.language}\nCountry\n{t.country}\n")
@@ -201,9 +201,9 @@ def _render_lossy(t: Truth, rng: random.Random, variant: str) -> tuple[str, str,
             out.append(f"\nDate Published: {MONTHS[(month or 1) - 1]} {day or 1}, {year}\n")
     elif t.sponsors and rng.random() < 0.6:
         out.append("\nGrant Number(s)\n")
-        for agency in t.sponsors:
+        for agency, form in zip(t.sponsors, t.sponsor_forms, strict=True):
             address = ", ".join(agency[2]) + f", {agency[3]}"
-            out.append(f"Sponsoring Agency\n{_agency_name(agency)}\n\n{address}\n\n")
+            out.append(f"Sponsoring Agency\n{_agency_name(form)}\n\n{address}\n\n")
         out.append("Publication Format\nPublication Type\n" + "\n".join(t.types) + "\n")
         out.append(t.country)  # the captures end here, without a newline
     else:
@@ -243,8 +243,8 @@ def _render_aspx(t: Truth, rng: random.Random, variant: str) -> tuple[str, str]:
         out.append(f"Author(s): {sep.join(t.authors)}\n")
     if t.editors:
         out.append(f"Editor(s): {sep.join(t.editors)}\n")
-    for entity in t.corporate:
-        lines = [corporate_name(entity), *entity[2], "United States of America"]
+    for entity, form in zip(t.corporate, t.corporate_forms, strict=True):
+        lines = [corporate_name(form), *entity[2], "United States of America"]
         out.append("Corporate Author: " + "\n".join(lines) + "\n")
     date = _date_text(t.date, "numeric" if justinfo else "words")
     if date:
@@ -255,8 +255,8 @@ def _render_aspx(t: Truth, rng: random.Random, variant: str) -> tuple[str, str]:
     agency_block: list[str] = []
     if t.sponsors:
         lines = []
-        for agency in t.sponsors:
-            lines += [_agency_name(agency), agency[2][-1]]
+        for agency, form in zip(t.sponsors, t.sponsor_forms, strict=True):
+            lines += [_agency_name(form), agency[2][-1]]
         agency_block.append("Sponsoring Agency: " + "\n".join(lines) + "\n")
     if t.grants:
         agency_block.append("Grant Number: " + "; ".join(t.grants) + "\n")

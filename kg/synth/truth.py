@@ -7,6 +7,7 @@ import itertools
 import random
 import re
 
+from kg.synth.spellings import agency_form, corporate_form, organisation_key, person_form
 from kg.synth.words import (
     ANNOTATIONS,
     APPENDIXES,
@@ -35,7 +36,7 @@ from kg.synth.words import (
     TOPICS,
     UNITS,
 )
-from kg.synth.world import World
+from kg.synth.world import World, draw_people
 
 LAYOUTS = ("ojp-modern", "ojp-lossy", "abstract-aspx", "jsonl")
 
@@ -73,8 +74,14 @@ class Truth:
         "title",
         "generic",
         "authors",
+        "author_names",
+        "author_ids",
         "corporate",
+        "corporate_forms",
+        "corporate_ids",
         "editors",
+        "editor_names",
+        "editor_ids",
         "journal",
         "date",
         "length",
@@ -83,6 +90,8 @@ class Truth:
         "abstract_source",
         "grants",
         "sponsors",
+        "sponsor_forms",
+        "sponsor_ids",
         "formats",
         "types",
         "language",
@@ -277,21 +286,38 @@ def make_truth(world: World, i: int) -> Truth:
         (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14),
         weights=(10, 40, 22, 12, 6, 4, 1.5, 1.2, 0.8, 0.6, 0.4, 0.2, 0.15, 0.1, 0.08),
     )[0]
-    t.authors = world.persons.draw_distinct(rng, n_authors)
-    t.corporate = (
-        [world.corporate.draw(rng)]
-        if (n_authors == 0 and rng.random() < 0.7) or (rng.random() < 0.06)
-        else []
-    )
-    t.editors = world.persons.draw_distinct(rng, rng.randint(1, 3)) if rng.random() < 0.05 else []
+    invert = t.layout in ("abstract-aspx", "jsonl")  # author lists split at semicolons
+    people = draw_people(world, rng, year, n_authors)
+    forms = [person_form(p, year, rng, invert=invert) for p in people]
+    t.authors = [printed for printed, _ in forms]
+    t.author_names = [natural for _, natural in forms]
+    t.author_ids = [p.pid for p in people]
+    home = people[0].home if people else None
+    if (n_authors == 0 and rng.random() < 0.7) or (rng.random() < 0.06):
+        t.corporate = [home if home and rng.random() < 0.5 else world.corporate.draw(rng)]
+    elif home and rng.random() < 0.12:
+        t.corporate = [home]
+    else:
+        t.corporate = []
+    t.corporate_forms = [corporate_form(c, rng) for c in t.corporate]
+    # The truth is the unit the page names: the export prints the organisation, the pages add
+    # its department lines.
+    t.corporate_ids = [
+        ", ".join([c[0], *c[2]]) if t.layout == "abstract-aspx" else c[0] for c in t.corporate
+    ]
+    editors = draw_people(world, rng, year, rng.randint(1, 3)) if rng.random() < 0.05 else []
+    t.editors = [person_form(p, year, rng, invert=False)[0] for p in editors]
+    t.editor_names = list(t.editors)
+    t.editor_ids = [p.pid for p in editors]
 
     t.journal = None
     if not chapter and rng.random() < 0.35:
-        name, start = world.journals.draw(rng)
-        for _ in range(6):  # a journal that had begun by then, mostly
+        own = people[0].journals if people and rng.random() < 0.5 else ()
+        name, start = own[0] if own else world.journals.draw(rng)
+        for n in range(6):  # a journal that had begun by then, mostly
             if start <= year:
                 break
-            name, start = world.journals.draw(rng)
+            name, start = own[n % len(own)] if own and n < 2 else world.journals.draw(rng)
         volume = str(max(1, year - start + 1)) if rng.random() < 0.92 else None
         issue = str(rng.randint(1, 12)) if rng.random() < 0.85 else None
         first = rng.randint(1, 600)
@@ -313,7 +339,7 @@ def make_truth(world: World, i: int) -> Truth:
     elif chapter:
         first = rng.randint(1, 300)
         span = rng.randint(3, 40)
-        editor = world.persons.draw(rng)
+        editor = person_form(draw_people(world, rng, year, 1)[0], year, rng, invert=False)[0]
         book = _title_case(rng.choice(TOPICS)) + ": " + rng.choice(SUBTITLES)
         cite = " -- See" if rng.random() < 0.5 else " - See"
         t.title += (
@@ -335,6 +361,11 @@ def make_truth(world: World, i: int) -> Truth:
 
     n_sponsors = rng.choices((0, 1, 2), weights=(50, 43, 7))[0]
     t.sponsors = world.agencies.draw_distinct(rng, n_sponsors)
+    agency = people[0].agency if people else None
+    if t.sponsors and agency and agency not in t.sponsors and rng.random() < 0.5:
+        t.sponsors[0] = agency  # the first author's usual sponsor
+    t.sponsor_forms = [agency_form(a, rng) for a in t.sponsors]
+    t.sponsor_ids = [organisation_key(a[0]) for a in t.sponsors]
     t.grants = []
     if any(a[1] in GRANTING for a in t.sponsors) and rng.random() < 0.75:
         era = 1965 + (max(1966, year - rng.randint(0, 3)) - 1965) // 5 * 5
@@ -348,6 +379,10 @@ def make_truth(world: World, i: int) -> Truth:
     t.language = rng.choice(LANGUAGES)
     t.country = rng.choice(COUNTRIES)
     t.subjects = world.subjects.draw_distinct(rng, rng.randint(2, 8))
+    own: list[str] = []  # the authors' own subjects, most of the time
+    for person in people[:3]:
+        own += [s for s in person.topics if s not in own and rng.random() < 0.6]
+    t.subjects = list(dict.fromkeys(own + t.subjects))[: max(len(t.subjects), len(own))]
     t.links = []
     if rng.random() < 0.3:
         folder = (t.sponsors[0][1] or "Digitization").lower() if t.sponsors else "Digitization"
@@ -363,7 +398,7 @@ def make_truth(world: World, i: int) -> Truth:
     return t
 
 
-def corporate_name(entity: tuple) -> str:
+def corporate_name(form: tuple[str, str | None]) -> str:
     """A corporate author as the pages write it: "Police Executive Research Forum (PERF)"."""
-    name, acronym, _ = entity
+    name, acronym = form
     return f"{name} ({acronym})" if acronym else name

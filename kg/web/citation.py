@@ -20,6 +20,7 @@ from kg.convert import (
     THESIS,
     WORK_KINDS,
     WorkKind,
+    split_person_name,
 )
 from kg.namespaces import DCTERMS, KG, SCHEMA
 from kg.web.describe import Description
@@ -65,6 +66,8 @@ class Work:
     ncj: str | None
     series: str | None
     sponsors: tuple[Labelled, ...]
+    publishers: tuple[Labelled, ...]  # "NIJ Pub": whose publication it is (docs/entities.md)
+    distributors: tuple[Labelled, ...]  # where it is had: "NCJRS Photocopy Services"
     grants: tuple[Labelled, ...]
     subjects: tuple[Labelled, ...]
     types: tuple[Labelled, ...]
@@ -98,7 +101,10 @@ class Work:
 
     @property
     def publisher(self) -> str | None:
-        """Who issued a report, book or thesis: its corporate author, else its first sponsor."""
+        """Who issued a report, book or thesis: the publisher the page names ("NIJ Pub"), else
+        its corporate author, else its first sponsor."""
+        if self.publishers:
+            return self.publishers[0].name
         org = next((a.name for a in self.authors if not a.is_person), None)
         return org or (self.sponsors[0].name if self.sponsors else None)
 
@@ -133,13 +139,22 @@ def read_work(desc: Description) -> Work:
         for node in ordered:
             who = desc.value(node, str(KG.agent))
             if who:
+                # The name as this record prints it (kg:nameAsWritten), linked to the entity it
+                # resolved to; the entity's own name for records built before it was kept.
+                printed = desc.value(node, str(KG.nameAsWritten))
+                is_person = str(SCHEMA.Person) in desc.types(who)
+                if printed and is_person:
+                    given, family = split_person_name(printed)
+                else:
+                    family = desc.value(who, str(SCHEMA.familyName))
+                    given = desc.value(who, str(SCHEMA.givenName))
                 out.append(
                     Agent(
                         iri=who,
-                        name=desc.label(who),
-                        family=desc.value(who, str(SCHEMA.familyName)),
-                        given=desc.value(who, str(SCHEMA.givenName)),
-                        is_person=str(SCHEMA.Person) in desc.types(who),
+                        name=printed or desc.label(who),
+                        family=family,
+                        given=given,
+                        is_person=is_person,
                     )
                 )
         return tuple(out)
@@ -207,6 +222,8 @@ def read_work(desc: Description) -> Work:
         ncj=desc.value(r, str(KG.ncjNumber)),
         series=series,
         sponsors=labelled(str(SCHEMA.sponsor)),
+        publishers=labelled(str(SCHEMA.publisher)),
+        distributors=labelled(str(KG.distributor)),
         grants=labelled(str(SCHEMA.funding)),
         subjects=labelled(str(DCTERMS.subject)),
         types=labelled(str(DCTERMS.type)),

@@ -6,7 +6,10 @@ server reads the numbers from the build.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -14,8 +17,23 @@ from rdflib.namespace import FOAF
 
 from kg.browse import BROWSE_FILE, OTHER, UNDATED, Orders, count_orders  # noqa: F401
 from kg.changes import PUBLISHED, iter_changes
+from kg.formats import RDF_FORMATS, Format
 from kg.iri import entity_iri, id_space
-from kg.namespaces import DCAT, DCTERMS, KG, PREFIXES, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD
+from kg.namespaces import (
+    DCAT,
+    DCTERMS,
+    KG,
+    LICENSE,
+    PREFIXES,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    SOURCE,
+    VOID,
+    XSD,
+)
 from kg.stats import (  # noqa: F401 - the web layer's names for them
     KIND_PATTERNS,
     STATS_FILE,
@@ -24,6 +42,7 @@ from kg.stats import (  # noqa: F401 - the web layer's names for them
     count_value,
     kind_pattern,
 )
+from kg.store import Release
 
 TITLE = "NCJRS Virtual Library knowledge graph"
 DESCRIPTION = (
@@ -31,10 +50,6 @@ DESCRIPTION = (
     "(NCJRS) Virtual Library as linked data: records with their authors, journals, grants, "
     "sponsors and subjects, described with Dublin Core terms and schema.org."
 )
-SOURCE = "https://www.ojp.gov/ncjrs/virtual-library"
-# Records are U.S. Government works (17 U.S.C. 105); the graph is offered under CC0 so it can be
-# reused freely. Published abstracts credited to a journal remain that publisher's text.
-LICENSE = "https://creativecommons.org/publicdomain/zero/1.0/"
 VOCABULARIES = (str(DCTERMS), str(SCHEMA), str(KG), str(SKOS), str(PROV), str(RDFS))
 SPDX = "http://spdx.org/rdf/terms#"
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -60,6 +75,79 @@ KIND_NAMES = {
     "publication-type": "Publication type",
     "scheme": "Concept scheme",
 }
+
+
+# What a download is for and how to open it, for entries whose manifest gives no "title" or
+# "load" (the RDF dumps, SHA256SUMS): one line each, by the entry's format.
+DOWNLOAD_TEXTS: dict[str, tuple[str, str]] = {
+    "turtle": (
+        "The whole graph in Turtle with the project's prefixes: the one to read",
+        'rdflib.Graph().parse(gzip.open("kg.ttl.gz"), format="turtle")',
+    ),
+    "ntriples": (
+        "The whole graph in N-Triples, one triple a line: for bulk loaders, grep and diff",
+        "gunzip -c kg.nt.gz | oxigraph load --location store --format nt",
+    ),
+    "jsonld": (
+        "The whole graph in JSON-LD",
+        'pyld.jsonld.expand(json.load(gzip.open("kg.jsonld.gz")))',
+    ),
+    "checksums": (
+        "The SHA-256 of every file of this release",
+        "sha256sum -c SHA256SUMS (in the folder of the downloaded files)",
+    ),
+}
+
+
+def download_entries(folder: Path, manifest: dict) -> list[dict]:
+    """The manifest's entries of one build's dumps folder, and SHA256SUMS, each `described`."""
+    entries = list(manifest.get("dumps", []))
+    sums = folder / "SHA256SUMS"
+    if sums.exists():
+        entries.append(
+            {
+                "name": "SHA256SUMS",
+                "format": "checksums",
+                "media_type": "text/plain",
+                "size": sums.stat().st_size,
+                "sha256": hashlib.sha256(sums.read_bytes()).hexdigest(),
+            }
+        )
+    return [described(e) for e in entries]
+
+
+def described(entry: dict) -> dict:
+    """The entry with a title and a line on how to load it: the manifest's own, else
+    DOWNLOAD_TEXTS by its format, else its format's name."""
+    title, load = DOWNLOAD_TEXTS.get(entry.get("format", ""), (None, None))
+    return {
+        **entry,
+        "title": entry.get("title") or title or f"{entry.get('format')} file",
+        "load": entry.get("load") or load or "",
+    }
+
+
+def home_downloads(entries: list[dict]) -> list[dict]:
+    """The downloads in one line each for the home page: every file at the top of the dumps
+    folder, and each subfolder (tables/) as one line with its files' count and total size,
+    titled by its data package when it has one."""
+    lines: list[dict] = []
+    folders: dict[str, dict] = {}
+    for entry in entries:
+        folder, slash, _ = entry["name"].partition("/")
+        if not slash:
+            if entry["name"] != "SHA256SUMS":
+                lines.append(entry)
+            continue
+        if folder not in folders:
+            folders[folder] = {"name": f"{folder}/", "size": 0, "files": 0, "title": "", "load": ""}
+            lines.append(folders[folder])
+        group = folders[folder]
+        group["size"] += entry["size"]
+        group["files"] += 1
+        if entry["name"].endswith("datapackage.json") or not group["title"]:
+            group["title"], group["load"] = entry["title"], entry["load"]
+    return lines
 
 
 def stats(store, manifest: dict, *, build_dir=None) -> Stats:
@@ -100,8 +188,9 @@ _orders: dict[str, Orders] = {}
 _orders_lock = threading.Lock()
 
 
-def void_graph(st: Stats, manifest: dict) -> Graph:
-    """VoID and DCAT for the dataset: numbers, partitions, dumps, endpoint, URI space, licence.
+def void_graph(st: Stats, manifest: dict, releases: Sequence[Release] = ()) -> Graph:
+    """VoID and DCAT for the dataset: numbers, partitions, dumps, endpoint, URI space, licence,
+    and each kept release (newest first) as a version with its own distributions.
 
     Partitions and distributions get hash IRIs in the description document (no blank nodes,
     as in the graph itself), so two descriptions of one build are identical.
@@ -161,32 +250,76 @@ def void_graph(st: Stats, manifest: dict) -> Graph:
     g.add((service, DCAT.endpointURL, URIRef(f"{base}sparql")))
     g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     g.add((service, DCAT.servesDataset, ds))
-    for dump in manifest.get("dumps", []):
+    issued = manifest.get("release_created") or st.created
+    for dump in distributions(manifest.get("dumps", [])):
         url = URIRef(f"{base}dumps/{dump['name']}")
-        dist = URIRef(f"{doc}#distribution-{dump['format']}")
-        g.add((ds, VOID.dataDump, url))
+        if Format.from_media_type(dump["media_type"]) in RDF_FORMATS:
+            g.add((ds, VOID.dataDump, url))
+        dist = URIRef(f"{doc}#distribution-{_slug(dump['name'])}")
         g.add((ds, DCAT.distribution, dist))
-        g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCTERMS.title, Literal(f"{dump['format']} dump, gzipped")))
-        g.add((dist, DCAT.downloadURL, url))
-        g.add((dist, DCAT.accessURL, URIRef(f"{base}dumps/")))
-        g.add((dist, DCAT.mediaType, URIRef(IANA + dump["media_type"])))
-        g.add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
-        g.add((dist, DCAT.byteSize, Literal(dump["size"], datatype=XSD.nonNegativeInteger)))
-        g.add((dist, DCTERMS.license, URIRef(LICENSE)))
-        g.add((dist, DCTERMS.issued, Literal(st.created, datatype=XSD.dateTime)))
-        checksum = URIRef(f"{dist}-sha256")
-        g.add((dist, URIRef(SPDX + "checksum"), checksum))
-        g.add((checksum, RDF.type, URIRef(SPDX + "Checksum")))
-        g.add((checksum, URIRef(SPDX + "algorithm"), URIRef(SPDX + "checksumAlgorithm_sha256")))
-        g.add(
-            (
-                checksum,
-                URIRef(SPDX + "checksumValue"),
-                Literal(dump["sha256"], datatype=XSD.hexBinary),
-            )
-        )
+        _distribution(g, dist, dump, url=url, listing=URIRef(f"{base}dumps/"), issued=issued)
+    _versions(g, ds, doc, releases, base=base)
     return g
+
+
+def distributions(entries: list[dict]) -> list[dict]:
+    """The entries that are the dataset in some form: not the change files (the difference
+    between two releases is no representation of either, so it is no DCAT distribution)."""
+    return [e for e in entries if not e.get("change")]
+
+
+def _versions(g: Graph, ds: URIRef, doc: URIRef, releases: Sequence[Release], *, base: str):
+    """Each kept release as a version of the dataset (DCAT 3 §11: dcat:hasVersion, also as
+    dcterms:hasVersion for DCAT 2 readers; dcat:hasCurrentVersion, dcat:previousVersion and
+    dcat:version), with its own distributions at /dumps/{release}/."""
+    versions = [URIRef(f"{doc}#release-{_slug(r.name)}") for r in releases]
+    for n, (release, version) in enumerate(zip(releases, versions, strict=True)):
+        g.add((ds, DCAT.hasVersion, version))
+        g.add((ds, DCTERMS.hasVersion, version))
+        if n == 0:
+            g.add((ds, DCAT.hasCurrentVersion, version))
+        if n + 1 < len(versions):
+            g.add((version, DCAT.previousVersion, versions[n + 1]))
+        g.add((version, RDF.type, DCAT.Dataset))
+        g.add((version, DCTERMS.title, Literal(f"{TITLE}, release {release.name}", lang="en")))
+        g.add((version, DCAT.version, Literal(release.name)))
+        g.add((version, DCTERMS.identifier, Literal(release.build)))
+        g.add((version, DCTERMS.isVersionOf, ds))
+        g.add((version, DCTERMS.issued, Literal(release.created, datatype=XSD.dateTime)))
+        g.add((version, DCTERMS.license, URIRef(LICENSE)))
+        listing = URIRef(f"{base}dumps/{release.name}/")
+        g.add((version, DCAT.landingPage, listing))
+        for dump in distributions(release.dumps):
+            dist = URIRef(f"{version}-{_slug(dump['name'])}")
+            url = URIRef(f"{listing}{dump['name']}")
+            g.add((version, DCAT.distribution, dist))
+            _distribution(g, dist, dump, url=url, listing=listing, issued=release.created)
+
+
+def _distribution(g: Graph, dist: URIRef, dump: dict, *, url, listing, issued: str) -> None:
+    """One downloadable file as a dcat:Distribution: its address, date, size, type, checksum."""
+    g.add((dist, RDF.type, DCAT.Distribution))
+    g.add((dist, DCTERMS.title, Literal(described(dump)["title"])))
+    g.add((dist, DCAT.downloadURL, url))
+    g.add((dist, DCAT.accessURL, listing))
+    g.add((dist, DCAT.mediaType, URIRef(IANA + dump["media_type"])))
+    if dump["name"].endswith(".gz"):
+        g.add((dist, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
+    g.add((dist, DCAT.byteSize, Literal(dump["size"], datatype=XSD.nonNegativeInteger)))
+    g.add((dist, DCTERMS.license, URIRef(LICENSE)))
+    g.add((dist, DCTERMS.issued, Literal(issued, datatype=XSD.dateTime)))
+    checksum = URIRef(f"{dist}-sha256")
+    g.add((dist, URIRef(SPDX + "checksum"), checksum))
+    g.add((checksum, RDF.type, URIRef(SPDX + "Checksum")))
+    g.add((checksum, URIRef(SPDX + "algorithm"), URIRef(SPDX + "checksumAlgorithm_sha256")))
+    g.add(
+        (checksum, URIRef(SPDX + "checksumValue"), Literal(dump["sha256"], datatype=XSD.hexBinary))
+    )
+
+
+def _slug(name: str) -> str:
+    """A file or release name as a fragment: kg.nt.gz -> kg-nt-gz."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
 SITEMAP_LIMIT = 50_000  # sitemaps.org protocol: at most 50,000 URLs per sitemap file
@@ -227,8 +360,11 @@ def browse(
     count = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {body} }}"
     total = count_value(store.select(count)[0])
     rows = store.select(
-        f"""SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ {body} }}
-            GROUP BY ?s ORDER BY LCASE(?label) ?s
+        # Ordered outside the grouping subquery, by LCASE of the label's STR: Virtuoso cannot
+        # order by an expression of an aggregate's alias, nor LCASE a long literal as it is.
+        f"""SELECT ?s ?label WHERE {{
+              {{ SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ {body} }} GROUP BY ?s }} }}
+            ORDER BY LCASE(STR(?label)) ?s
             LIMIT {per_page} OFFSET {(page - 1) * per_page}"""
     )
     return total, [(row["s"].value, row["label"].value, None) for row in rows]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.iri import entity_iri
-from kg.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS
+from kg.namespaces import DCTERMS, KG, RDF, RDFS, SCHEMA, SKOS
 
 KINDS = (
     "record",
@@ -31,7 +31,13 @@ KINDS = (
 # the schema.org member of a dcterms/schema.org pair is used, so each link is listed once.
 INCOMING: dict[str, tuple[str, ...]] = {
     "person": (str(SCHEMA.author), str(SCHEMA.editor)),
-    "organization": (str(SCHEMA.author), str(SCHEMA.editor), str(SCHEMA.sponsor)),
+    "organization": (
+        str(SCHEMA.author),
+        str(SCHEMA.editor),
+        str(SCHEMA.sponsor),
+        str(SCHEMA.publisher),
+        str(KG.distributor),
+    ),
     "periodical": (str(DCTERMS.isPartOf),),
     "grant": (str(SCHEMA.funding),),
     "subject": (str(DCTERMS.subject),),
@@ -181,13 +187,17 @@ def _pointers(store, desc: Description) -> None:
     desc.total = int(rows[0]["n"].value) if rows else 0
     desc.page = min(max(1, desc.page), desc.pages)
     offset = (desc.page - 1) * desc.per_page
+    # Grouped in a subquery and ordered outside it: Virtuoso orders by an aggregate's alias only
+    # as it is, not inside an expression (LCASE(STR(?title))); the answer is the same.
     rows = store.select(
-        f"""SELECT ?s (SAMPLE(?t) AS ?title) (MAX(STR(?d)) AS ?date)
-                   (GROUP_CONCAT(DISTINCT STR(?p); separator=" ") AS ?preds)
-            WHERE {{ {where}
-                     OPTIONAL {{ ?s <{SCHEMA.name}>|<{SKOS.prefLabel}> ?t }}
-                     OPTIONAL {{ ?s <{SCHEMA.datePublished}> ?d }} }}
-            GROUP BY ?s ORDER BY DESC(?date) LCASE(STR(?title)) ?s
+        f"""SELECT ?s ?title ?date ?preds WHERE {{
+              {{ SELECT ?s (SAMPLE(?t) AS ?title) (MAX(STR(?d)) AS ?date)
+                        (GROUP_CONCAT(DISTINCT STR(?p); separator=" ") AS ?preds)
+                 WHERE {{ {where}
+                          OPTIONAL {{ ?s <{SCHEMA.name}>|<{SKOS.prefLabel}> ?t }}
+                          OPTIONAL {{ ?s <{SCHEMA.datePublished}> ?d }} }}
+                 GROUP BY ?s }} }}
+            ORDER BY DESC(?date) LCASE(STR(?title)) ?s
             LIMIT {desc.per_page} OFFSET {offset}"""
     )
     target = ox.NamedNode(desc.iri)

@@ -9,14 +9,15 @@ nested in this one so the same error pages apply.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.changes import data_version
 from kg.formats import BIBTEX, CITATION_FORMATS, CSL, HTML, RDF_FORMATS, RIS, TURTLE, Format
-from kg.iri import entity_iri
+from kg.iri import KEY_SAFE, entity_iri
+from kg.store import release_name
 from kg.web import dataset, publish
 from kg.web.cache import KEEP, Cached
 from kg.web.citation import (
@@ -30,6 +31,7 @@ from kg.web.citation import (
     to_ris,
 )
 from kg.web.describe import KINDS, Description, describe
+from kg.web.entity_page import entity_facts, pointer_roles
 from kg.web.negotiation import negotiate, split_extension
 from kg.web.pages import bar_chart, statement_rows
 from kg.web.responses import (
@@ -42,6 +44,7 @@ from kg.web.responses import (
     key_path,
     link,
     missing,
+    moved_to,
     offered_for,
     respond,
     serialize,
@@ -61,6 +64,11 @@ bp.context_processor(template_helpers)
 bp.register_blueprint(publish.bp)
 
 PER_PAGE = 50
+# Statements an entity page shows in sections of its own (entity_page), by the rows' names.
+FACT_ROWS = {
+    "person": {"Also known as", "Same as"},
+    "organization": {"Written as", "Same as", "Part of", "schema:sameAs", "Preferred label"},
+}
 
 
 # -- IRIs and documents --------------------------------------------------------------------------
@@ -73,6 +81,8 @@ def resource(kind: str, key: str):
         abort(404, description=f"Unknown kind of entity: {kind}.")
     iri = entity_iri(graph_base(), kind, key)
     if not graph().store.ask(f"ASK {{ <{iri}> ?p ?o }}"):
+        if target := moved_to(kind, key):
+            return _moved("id", kind, target)
         missing(kind, key)
     choice = negotiate(
         offered_for(kind),
@@ -83,6 +93,16 @@ def resource(kind: str, key: str):
     resp = redirect(target, code=303)
     resp.vary.add("Accept")
     resp.headers["Link"] = link(iri, "cite-as")
+    return resp
+
+
+def _moved(space: str, kind: str, target: str, extension: str = ""):
+    """301 Moved Permanently: a merged spelling's IRI (space "id") or document ("doc"), to its
+    canonical entity's, the query string kept so that ?format= and ?page= still apply."""
+    path = f"{request.script_root}/{space}/{kind}/{quote(target, safe=KEY_SAFE)}{extension}"
+    query = request.query_string.decode("ascii", "replace")
+    resp = redirect(path + (f"?{query}" if query else ""), code=301)
+    resp.headers["Link"] = link(entity_iri(graph_base(), kind, target), "cite-as")
     return resp
 
 
@@ -130,10 +150,13 @@ def _document(kind: str, key: str) -> Response:
     stem, ext = split_extension(key, offered)
     store, base, page = graph().store, graph_base(), _page_arg()
     desc = describe(store, base=base, kind=kind, key=stem, page=page, per_page=PER_PAGE)
+    asked = ext
     if desc is None and ext is not None:  # a key that merely ends like an extension
         desc = describe(store, base=base, kind=kind, key=key, page=page, per_page=PER_PAGE)
         ext = None
     if desc is None:
+        if target := moved_to(kind, stem):
+            return _moved("doc", kind, target, f".{asked.extension}" if asked else "")
         missing(kind, stem)
     choice = negotiate(
         offered,
@@ -222,11 +245,17 @@ def _render_html(desc: Description) -> str:
             jsonld=script_json(schema_org(work, page_url=page_url)),
             canonical=page_url,
         )
+    facts = entity_facts(graph().store, desc, base=graph_base())
+    rows = statement_rows(desc, subject=desc.iri, href=doc_path)
+    if facts:  # what the page's own sections show is not listed again as statements
+        rows = [row for row in rows if row[0] not in FACT_ROWS[desc.kind]]
     return render_template(
         "entity.html",
         desc=desc,
+        facts=facts,
+        roles=pointer_roles(desc),
         formats=formats,
-        rows=statement_rows(desc, subject=desc.iri, href=doc_path),
+        rows=rows,
         title=desc.label(desc.iri),
         canonical=doc_url(desc.kind, kpath, HTML),
         kind_title=dataset.KIND_TITLES.get(desc.kind, dataset.KIND_NAMES[desc.kind]),
@@ -259,6 +288,10 @@ def home():
                 [(label, n, doc_path(iri)) for iri, label, n in st.types[:12]], vertical=False
             ),
             examples=st.examples,
+            downloads=dataset.home_downloads(
+                dataset.download_entries(handle.build.dumps, handle.manifest)
+            ),
+            release=release_name(handle.manifest),
         ),
         HTML,
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.iri import entity_iri
-from kg.namespaces import PREFIXES, RDF, RDFS, SCHEMA, SKOS
+from kg.namespaces import OWL, PREFIXES, RDF, RDFS, SCHEMA, SKOS
 from kg.web.describe import Description
 
 CURIE_PREFIXES = {
@@ -59,6 +59,9 @@ PROPERTY_LABELS = {
     str(SCHEMA.identifier): "Identifier",
     str(SCHEMA.funder): "Funded by",
     str(SKOS.prefLabel): "Preferred label",
+    str(SKOS.altLabel): "Written as",
+    str(OWL.sameAs): "Same as",
+    str(SCHEMA.parentOrganization): "Part of",
     str(SKOS.inScheme): "In scheme",
 }
 ADDRESS_ORDER = (

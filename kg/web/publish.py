@@ -20,6 +20,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from kg.changes import data_version
 from kg.formats import HTML, JSON, RDF_FORMATS, TURTLE, Format
+from kg.store import Release, find_release, kept_releases, release_name
 from kg.web import dataset
 from kg.web.negotiation import content_type, negotiate
 from kg.web.pages import triples_table, validation_summary
@@ -43,72 +44,138 @@ bp = Blueprint("publish", __name__)
 DESCRIPTION_FORMATS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
 
 
-# -- dumps and reports --------------------------------------------------------------------------
+# -- dumps, releases and reports ----------------------------------------------------------------
 
 
 def _dump_entries() -> dict[str, dict]:
     """Only the files the manifest lists can be downloaded: no path ever reaches the disk."""
-    entries = {d["name"]: d for d in graph().manifest.get("dumps", [])}
-    sums = graph().build.dumps / "SHA256SUMS"
-    if sums.exists():
-        entries["SHA256SUMS"] = {
-            "name": "SHA256SUMS",
-            "format": "checksums",
-            "media_type": "text/plain",
-            "size": sums.stat().st_size,
-            "sha256": hashlib.sha256(sums.read_bytes()).hexdigest(),
-        }
-    return entries
-
-
-@bp.get("/dumps/")
-def dumps():
     handle = graph()
-    entries = list(_dump_entries().values())
+    return {e["name"]: e for e in dataset.download_entries(handle.build.dumps, handle.manifest)}
+
+
+def _releases() -> list[Release]:
+    """The kept releases, newest first: the current build's folder's neighbours."""
+    return kept_releases(graph().build.path.parent)
+
+
+def _release_rows(releases: list[Release]) -> list[dict]:
+    base = graph_base()
+    current = graph().manifest.get("build")
+    return [
+        {
+            "release": r.name,
+            "build": r.build,
+            "created": r.created,
+            "url": f"{base}dumps/{r.name}/",
+            "current": r.build == current,
+        }
+        for r in releases
+    ]
+
+
+def _listing(
+    entries: list[dict], manifest: dict, *, release: str, prefix: str, validator: str
+) -> Response:
+    """A release's downloads as HTML or JSON, with the list of every kept release."""
+    releases = _release_rows(_releases())
     choice = negotiate(
         (HTML, JSON), format_param=request.args.get("format"), accept=request.headers.get("Accept")
     )
     if choice.format == JSON:
         body = json.dumps(
             {
-                "build": handle.manifest.get("build"),
-                "created": handle.manifest.get("created"),
-                "dumps": [{**e, "url": f"{graph_base()}dumps/{e['name']}"} for e in entries],
+                "build": manifest.get("build"),
+                "release": release,
+                "created": manifest.get("created"),
+                "changes": manifest.get("changes"),
+                "dumps": [{**e, "url": f"{prefix}{e['name']}"} for e in entries],
+                "releases": releases,
             },
             indent=1,
         )
         resp = respond(body, JSON)
     else:
-        resp = respond(
-            render_template("dumps.html", entries=entries, manifest=handle.manifest), HTML
+        page = render_template(
+            "dumps.html",
+            entries=entries,
+            manifest=manifest,
+            release=release,
+            releases=releases,
+            newest=prefix == f"{graph_base()}dumps/",
         )
+        resp = respond(page, HTML)
     return finish(
         resp,
-        validator=f"dumps|{data_version(handle.manifest)}|{choice.format.name}",
+        validator=f"{validator}|{choice.format.name}",
         modified=None,
         vary_accept=choice.by in ("accept", "default"),
     )
 
 
-@bp.get("/dumps/<name>")
+@bp.get("/dumps/")
+def dumps():
+    handle = graph()
+    release = release_name(handle.manifest) if "build" in handle.manifest else ""
+    return _listing(
+        list(_dump_entries().values()),
+        handle.manifest,
+        release=release,
+        prefix=f"{graph_base()}dumps/",
+        validator=f"dumps|{data_version(handle.manifest)}",
+    )
+
+
+@bp.get("/dumps/<path:name>", merge_slashes=False)  # "//" names no release: a 404
 def dump_file(name: str):
-    """A dump as written at build time: HEAD, Range (206/416) and conditional GET by sha256."""
+    """A file of the newest release, or `{release}/` (its listing) or `{release}/{file}`."""
     entry = _dump_entries().get(name)
+    if entry is not None:
+        return _send_dump(graph().build.dumps, entry, graph().manifest)
+    release_part, slash, file_name = name.partition("/")
+    release = find_release(graph().build.path.parent, release_part)
+    if release is None:
+        kept = ", ".join(r.name for r in _releases()) or "none"
+        abort(
+            404,
+            description=f"There is no dump and no release named {release_part}. "
+            f"The releases kept are: {kept}.",
+        )
+    if not slash:
+        return redirect(f"{request.script_root}/dumps/{release.name}/", code=301)
+    manifest = release.folder.manifest()
+    entries = {e["name"]: e for e in dataset.download_entries(release.folder.dumps, manifest)}
+    if not file_name:
+        return _listing(
+            list(entries.values()),
+            manifest,
+            release=release.name,
+            prefix=f"{graph_base()}dumps/{release.name}/",
+            validator=f"release|{release.build}|{data_version(graph().manifest)}",  # and the list
+        )
+    entry = entries.get(file_name)
     if entry is None:
-        abort(404, description=f"There is no dump named {name}.")
-    path = graph().build.dumps / entry["name"]
-    mimetype = "application/gzip" if name.endswith(".gz") else "text/plain"
+        abort(404, description=f"Release {release.name} has no file named {file_name}.")
+    return _send_dump(release.folder.dumps, entry, manifest)
+
+
+def _send_dump(folder: Path, entry: dict, manifest: dict) -> Response:
+    """A file as written at build time: HEAD, Range (206/416) and conditional GET by sha256."""
+    name = entry["name"]
+    if name.endswith(".gz"):
+        mimetype = "application/gzip"  # the bytes as stored: a client must not unzip on the fly
+    else:
+        mimetype = entry.get("media_type") or "application/octet-stream"
     resp = send_file(
-        path,
+        folder / name,
         mimetype=mimetype,
         conditional=True,
         etag=entry["sha256"],
-        last_modified=http_date(graph().manifest.get("created")),
+        last_modified=http_date(manifest.get("created")),
         max_age=3600,
-        download_name=entry["name"],
+        download_name=Path(name).name,
     )
-    if mimetype == "text/plain":
-        resp.headers["Content-Type"] = content_type("text/plain")
+    if mimetype.startswith("text/"):
+        resp.headers["Content-Type"] = content_type(mimetype)
     resp.headers["Link"] = link(f"{graph_base()}.well-known/void", "describedby", "text/turtle")
     return resp
 
@@ -241,7 +308,7 @@ def void():
     handle = graph()
     manifest = handle.manifest | {"base": graph_base()}
     st = dataset.stats(handle.store, manifest, build_dir=handle.build.path)
-    triples = _from_rdflib(dataset.void_graph(st, manifest))
+    triples = _from_rdflib(dataset.void_graph(st, manifest, _releases()))
     return _rdf_document(
         triples,
         title="Dataset description (VoID and DCAT)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import sqlite3
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -16,11 +17,11 @@ from flask import Response, abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg import __version__
-from kg.changes import DELETED, record_status
+from kg.changes import DELETED, entity_moved, record_status
 from kg.formats import HTML, TEXTUAL, Format
+from kg.jsonld import compactor_for
 from kg.namespaces import PREFIXES
 from kg.web import dataset
-from kg.web.jsonld import compact, load_context
 from kg.web.negotiation import ENTITY_FORMATS, RECORD_FORMATS, content_type
 
 # How long a client or cache may reuse a document without asking again: a new build is seen
@@ -61,6 +62,18 @@ def record_deleted(key: str) -> str | None:
     except sqlite3.Error:
         return None
     return status.datestamp if status and status.status == DELETED else None
+
+
+def moved_to(kind: str, key: str) -> str | None:
+    """The canonical key a merged person or organisation key now answers for, or None: its
+    IRI and documents then answer 301 Moved Permanently (kg.resolve keeps the keys)."""
+    build = graph().build
+    if kind == "record" or not build.state_path.exists():
+        return None
+    try:
+        return entity_moved(build, kind, key)
+    except sqlite3.Error:
+        return None
 
 
 def missing(kind: str, key: str) -> None:
@@ -275,7 +288,8 @@ def asset(name: str) -> str:
 def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
     """A graph document in one of the RDF formats, as UTF-8 bytes."""
     if fmt.name == "jsonld":
-        return compact(triples, context=load_context(graph().settings.ontology_dir)).encode("utf-8")
+        document = compactor_for(Path(graph().settings.ontology_dir)).document(triples)
+        return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
     return ox.serialize(
         triples,
         format=fmt.oxigraph,

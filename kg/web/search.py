@@ -3,7 +3,7 @@ kg.web.search_page.
 
 Parameters: `q` (the query language of kg.search.query), `limit` (1..100, default 20; more is
 a 400 naming the parameter), `offset`, `sort` (relevance, newest, oldest) and repeated
-`facet=FIELD:VALUE` filters (AND across facets, OR between values of one facet). The format is
+`facet=FIELD:VALUE` filters (each one narrows: AND, within a facet too). The format is
 negotiated like every other answer: `?format=json|csv`, else Accept. The answer's JSON shape is
 the one ../shared/CONTRACT.md fixes; docs/search.md describes it.
 """
@@ -78,6 +78,7 @@ def as_json(result: SearchResult) -> dict:
         "limit": result.limit,
         "sort": result.sort,
         "filters": [{"facet": name, "value": value} for name, value in result.filters],
+        "approximate": result.approximate,
         "results": [
             {
                 "id": hit.iri,

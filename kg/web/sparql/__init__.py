@@ -35,7 +35,7 @@ from kg.formats import (
     SPARQL_UPDATE_MEDIA_TYPE,
     Format,
 )
-from kg.namespaces import PREFIXES, SD, VOID, W3C_FORMATS
+from kg.namespaces import KGX, PREFIXES, SD, VOID, W3C_FORMATS
 from kg.store import Dataset
 from kg.store.protocol import timeout_error
 from kg.store.textsearch import rewrite_text_search
@@ -366,6 +366,8 @@ def service_description(endpoint: str) -> list[ox.Triple]:
     for fmt in (*RESULT_FORMATS, *RDF_FORMATS):
         iri = ox.NamedNode(fmt.w3c_iri)
         t.insert(4, ox.Triple(service, sd("resultFormat"), iri))  # with the service's own
+    if current_app.extensions["kg"].search is not None:
+        t += text_search_features(service, settings.base)
     if manifest.get("triples") is not None:
         t.append(
             ox.Triple(
@@ -377,6 +379,38 @@ def service_description(endpoint: str) -> list[ox.Triple]:
             )
         )
     return t
+
+
+def text_search_features(service: ox.NamedNode, base: str) -> list[ox.Triple]:
+    """kgx:search and kgx:query as sd:Features of the service: SPARQL 1.1 Service Description
+    has no class for property functions, and sd:feature is where clients look for extensions
+    (docs/sparql.md says how to use them)."""
+    rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
+    comment = ox.NamedNode(PREFIXES["rdfs"] + "comment")
+    see_also = ox.NamedNode(PREFIXES["rdfs"] + "seeAlso")
+    usage = {
+        "search": '?record kgx:search "words" binds the records matching the words',
+        "query": '(?record ?score) kgx:query "words" binds them with their BM25 score, as '
+        "Jena's text:query does",
+    }
+    out = []
+    for name, text in usage.items():
+        feature = ox.NamedNode(f"{KGX}{name}")
+        out += [
+            ox.Triple(service, ox.NamedNode(f"{SD}feature"), feature),
+            ox.Triple(feature, rdf_type, ox.NamedNode(f"{SD}Feature")),
+            ox.Triple(
+                feature,
+                comment,
+                ox.Literal(
+                    f"Full-text search inside a query (prefix kgx: <{KGX}>): {text}, from the "
+                    "search index of the build, in the query language of /search; "
+                    'kgx:query also takes ("words" 100) for at most 100.'
+                ),
+            ),
+            ox.Triple(feature, see_also, ox.NamedNode(f"{base}search")),
+        ]
+    return out
 
 
 # -- Vary and errors (CORS is on every answer of the app: kg.web.responses.cors_headers) ---------

@@ -83,6 +83,7 @@ class LoadResult:
     rss_mb_end: float
     rss_mb_max: float
     rss_samples: list[float] = field(repr=False)
+    processes: dict[str, dict] = field(default_factory=dict, repr=False)
     machine: str = ""
     date: str = ""
 
@@ -109,10 +110,7 @@ class LoadResult:
     @property
     def growth_mb(self) -> float:
         """Resident memory growth across the run: last third's median against the first's."""
-        third = max(1, len(self.rss_samples) // 3)
-        return statistics.median(self.rss_samples[-third:]) - statistics.median(
-            self.rss_samples[:third]
-        )
+        return growth(self.rss_samples)
 
     def table(self) -> str:
         rows = [
@@ -133,6 +131,18 @@ class LoadResult:
             f"{self.rss_mb_start:.0f} → {self.rss_mb_end:.0f} MB (max {self.rss_mb_max:.0f}, "
             f"growth {self.growth_mb:+.1f} MB last third vs first)"
         )
+        if self.processes:
+            rows += [
+                "",
+                "| process | RSS start MB | end MB | max MB | growth MB | each minute MB |",
+                "|---|---|---|---|---|---|",
+            ]
+            for role, m in self.processes.items():
+                minutes = " ".join(f"{x:.0f}" for x in m["per_minute"])
+                rows.append(
+                    f"| {role} | {m['start']:.0f} | {m['end']:.0f} | {m['max']:.0f} | "
+                    f"{m['growth']:+.1f} | {minutes} |"
+                )
         return "\n".join(rows)
 
 
@@ -310,23 +320,46 @@ def start_server(data_dir: Path, *, port: int, threads: int) -> subprocess.Popen
             time.sleep(0.2)
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (the SPARQL query workers), in MB."""
-    total = 0
-    pids = [pid]
+def _rss_kb(pid: int) -> int:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
     except OSError:
         pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    """A process's children, whichever of its threads started them (a web worker starts its
+    query workers from request threads, which the main thread's `children` file leaves out)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                found += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return found
+
+
+def rss_by_process(pid: int) -> dict[str, float]:
+    """Resident memory in MB of every process of the server, by its role: the server process
+    (gunicorn's arbiter), each web worker it forked, and each web worker's SPARQL query
+    workers together. Web workers are numbered in pid order."""
+    out = {"server": _rss_kb(pid) / 1024}
+    for n, worker in enumerate(sorted(_children(pid)), start=1):
+        out[f"web worker {n}"] = _rss_kb(worker) / 1024
+        queries = _children(worker)
+        out[f"query workers of {n} ({len(queries)})"] = sum(map(_rss_kb, queries)) / 1024
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server and every process under it (query workers too), in MB."""
+    return sum(rss_by_process(pid).values())
 
 
 class MemorySampler(threading.Thread):
@@ -334,17 +367,51 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.samples: list[float] = []
+        self.by_process: list[dict[str, float]] = []
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.samples.append(rss_mb(self.pid))
+            parts = rss_by_process(self.pid)
+            self.by_process.append(parts)
+            self.samples.append(sum(parts.values()))
             self._halt.wait(self.every)
 
     def stop(self) -> list[float]:
         self._halt.set()
         self.join(5)
         return self.samples
+
+
+def growth(samples: list[float]) -> float:
+    """The median of the last third of the samples against that of the first third."""
+    third = max(1, len(samples) // 3)
+    return statistics.median(samples[-third:]) - statistics.median(samples[:third])
+
+
+def per_process(by_process: list[dict[str, float]], *, every: float) -> dict[str, dict]:
+    """Each process role's memory over the run: first, last, max, growth, and a sample a
+    minute (the role's name changes with its number of query workers: the names are joined
+    under the role without that number)."""
+    roles: dict[str, list[float]] = {}
+    for sample in by_process:
+        seen = {}
+        for name, mb in sample.items():
+            role = name.split(" (")[0]
+            seen[role] = seen.get(role, 0.0) + mb
+        for role in roles.keys() | seen.keys():
+            roles.setdefault(role, []).append(seen.get(role, 0.0))
+    step = max(1, round(60 / every))
+    return {
+        role: {
+            "start": mb[0],
+            "end": mb[-1],
+            "max": max(mb),
+            "growth": growth(mb),
+            "per_minute": mb[::step],
+        }
+        for role, mb in sorted(roles.items())
+    }
 
 
 # -- one run ------------------------------------------------------------------------------------
@@ -471,6 +538,7 @@ def load_test(
         rss_mb_end=samples[-1] if samples else 0.0,
         rss_mb_max=max(samples) if samples else 0.0,
         rss_samples=samples,
+        processes=per_process(sampler.by_process, every=sampler.every),
         machine=f"{platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.system()} {platform.release()}",
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -96,7 +96,9 @@ def measure(
                     "virtuoso_p95_ms": percentile(times, 0.95),
                 }
             keys = record_keys(data, 2000, seed=1)
-            out["dereference"] = dereference(port, keys, clients=8, seconds=deref_seconds)
+            out["dereference"] = dereference(
+                port, [f"/doc/record/{key}" for key in keys], clients=8, seconds=deref_seconds
+            )
         finally:
             kg.terminate()
             kg.wait(10)

@@ -69,6 +69,12 @@ class Settings:
     result_limit: int = _setting(
         100_000, "Most rows (or triples) a SPARQL answer may hold.", env="KG_RESULT_LIMIT"
     )
+    answer_cache_mb: int = _setting(
+        64,
+        "Memory (MiB) each server process keeps repeated SPARQL answers and rendered documents "
+        "in, for the current build; 0 keeps none.",
+        env="KG_ANSWER_CACHE_MB",
+    )
     keep_releases: int = _setting(
         7,
         "Builds whose downloads stay at /dumps/{release}/ (the newest two keep their store too).",

@@ -93,4 +93,8 @@ def test_32_connections_for_15_seconds_no_errors_no_memory_growth(bench, graph):
     # No growth: after a warm-up, the last third of the run holds no more memory than the first
     # (a few MB of allocator noise aside).
     assert result.growth_mb < 20, result.rss_samples
+    # Every process is sampled: gunicorn's, each web worker, their SPARQL query workers.
+    assert {"server", "web worker 1", "web worker 2", "query workers of 1"} <= set(
+        result.processes
+    ), result.processes
     assert all(g.latency_ms["p99"] < 5000 for g in result.groups), result.table()

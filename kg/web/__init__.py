@@ -27,6 +27,7 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 
+from kg.changes import data_version
 from kg.errors import KgError, QueryError, StoreError
 from kg.namespaces import DCTERMS
 from kg.search import SearchIndex
@@ -39,6 +40,7 @@ from kg.store import (
     require_current_build,
 )
 from kg.web import responses, security
+from kg.web.cache import MIB, AnswerCache, KeptAnswers
 
 # The build folder of a store handed in without one: a path that cannot exist (under the null
 # device), so its dumps, reports and change log are simply absent.
@@ -60,10 +62,14 @@ class GraphHandle:
         self._lock = threading.Lock()
         self._target: str | None = None
         self._given = store is not None  # then there is no `current` link to follow
+        self._link = str(Path(settings.data_dir) / CURRENT)  # read on every request
         self.build: BuildDir
         self.store: GraphStore
         self.search: SearchIndex | None  # the build's full-text index, None when it has none
         self.manifest: dict
+        # The answers of this build's store. Set after the store and read before it
+        # (kg.web.sparql): a request that sees the new cache then sees the new store too.
+        self.answers: AnswerCache
         if store is None:
             self._open()
         else:
@@ -71,7 +77,7 @@ class GraphHandle:
 
     def _link_target(self) -> str | None:
         try:
-            return os.readlink(Path(self.settings.data_dir) / CURRENT)
+            return os.readlink(self._link)
         except OSError:
             return None
 
@@ -84,6 +90,7 @@ class GraphHandle:
         self.search = open_search(build)
         self.build = build
         self.manifest = manifest
+        self.answers = self._new_answers(manifest)
         self._target = self._link_target()
 
     def _use(self, store: GraphStore, manifest: dict | None) -> None:
@@ -99,6 +106,11 @@ class GraphHandle:
         self.search = open_search(build)
         self.build = build
         self.manifest = manifest
+        self.answers = self._new_answers(manifest)
+
+    def _new_answers(self, manifest: dict) -> AnswerCache:
+        """An empty cache for a newly opened build: nothing of the previous one is kept."""
+        return AnswerCache(data_version(manifest), max_bytes=self.configured.answer_cache_mb * MIB)
 
     def refresh(self) -> None:
         if self._given or self._link_target() == self._target:
@@ -169,6 +181,13 @@ def create_app(
     @app.before_request
     def _refresh() -> None:
         handle.refresh()
+
+    def current_graph() -> GraphHandle:
+        handle.refresh()
+        return handle
+
+    # A request asked before in this build is answered as it was, before Flask sees it.
+    app.wsgi_app = KeptAnswers(app.wsgi_app, current_graph)
 
     @app.get("/health")
     def health():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.changes import data_version
@@ -19,6 +19,7 @@ from kg.formats import BIBTEX, CITATION_FORMATS, CSL, HTML, RDF_FORMATS, RIS, TU
 from kg.iri import KEY_SAFE, entity_iri
 from kg.store import release_name
 from kg.web import dataset, publish
+from kg.web.cache import KEEP, Cached
 from kg.web.citation import (
     highwire_tags,
     read_work,
@@ -48,6 +49,7 @@ from kg.web.responses import (
     respond,
     serialize,
     template_helpers,
+    validate,
 )
 
 bp = Blueprint(
@@ -113,9 +115,37 @@ def _page_arg() -> int:
 
 @bp.get("/doc/<kind>/<path:key>")
 def document(kind: str, key: str):
-    """One entity's description, in the format chosen by extension, ?format= or Accept."""
+    """One entity's description, in the format chosen by extension, ?format= or Accept.
+
+    A document is the same until the next build, so a rendered one is kept in the build's
+    answer cache (kg.web.cache), keyed by everything of the request it depends on; only the
+    conditional answer (304 or the 200) is made for each request.
+    """
     if kind not in KINDS:
         abort(404, description=f"Unknown kind of entity: {kind}.")
+    answers = graph().answers  # before the store: see GraphHandle
+    cache_key = (
+        "doc",
+        kind,
+        key,
+        request.args.get("format"),
+        request.args.get("page"),
+        request.headers.get("Accept"),
+        request.script_root,
+    )
+    kept = answers.get(cache_key)
+    if kept is None:
+        resp = _document(kind, key)
+        headers = tuple((k, v) for k, v in resp.headers.items() if k != "Content-Length")
+        answers.put(cache_key, Cached(resp.get_data(), headers))
+    else:
+        resp = Response(kept.body, headers=list(kept.headers))
+    request.environ[KEEP] = True  # the same request is answered the same until the next build
+    return resp.make_conditional(request)
+
+
+def _document(kind: str, key: str) -> Response:
+    """The document's full 200 answer: described, negotiated, rendered, with its headers."""
     offered = offered_for(kind)
     stem, ext = split_extension(key, offered)
     store, base, page = graph().store, graph_base(), _page_arg()
@@ -144,7 +174,7 @@ def document(kind: str, key: str):
     validator = f"{desc.modified or graph().manifest.get('build')}|{fmt.name}|{desc.page}"
     if kind != "record":
         validator += f"|{kpath}"
-    return finish(
+    return validate(
         resp,
         validator=validator,
         modified=desc.modified if kind == "record" else None,

@@ -140,6 +140,19 @@ def finish(
 
     ETag is weak (RFC 9110 8.8.1): the gzip and identity codings of one document share it.
     """
+    validate(resp, validator=validator, modified=modified, vary_accept=vary_accept, links=links)
+    return resp.make_conditional(request)
+
+
+def validate(
+    resp: Response,
+    *,
+    validator: str,
+    modified: str | None,
+    vary_accept: bool,
+    links: list[str] = (),
+) -> Response:
+    """`finish` without the conditional answer: the full 200, as it can be kept and sent again."""
     tag = hashlib.sha256(f"{validator}|{__version__}".encode()).hexdigest()[:ETAG_HEX_DIGITS]
     resp.set_etag(tag, weak=True)
     when = http_date(modified or graph().manifest.get("created"))
@@ -151,7 +164,7 @@ def finish(
         resp.headers["Link"] = ", ".join(links)
     resp.cache_control.public = True
     resp.cache_control.max_age = MAX_AGE_SECONDS
-    return resp.make_conditional(request)
+    return resp
 
 
 def respond(body: str | bytes, fmt: Format | str) -> Response:

@@ -39,8 +39,9 @@ from kg.namespaces import KGX, PREFIXES, SD, VOID, W3C_FORMATS
 from kg.store import Dataset
 from kg.store.protocol import timeout_error
 from kg.store.textsearch import rewrite_text_search
+from kg.web.cache import KEEP, Cached
 from kg.web.negotiation import content_type, negotiate, not_acceptable
-from kg.web.responses import graph_base
+from kg.web.responses import MAX_AGE_SECONDS, graph_base
 from kg.web.sparql.check import READ_ONLY, check_query
 from kg.web.sparql.page import PAGE_ROWS, PageAnswer, example_queries, examples_json, read_answer
 
@@ -176,18 +177,58 @@ def endpoint():
             )
         return _service_description_or_page()
     try:
-        form = check_query(proto.query, base_iri=endpoint_iri())
+        checked = check_query(proto.query, base_iri=endpoint_iri())
     except QueryError as exc:
         if _wants_page():
             return _query_page(query=proto.query, error=exc)
         raise
-    fmt = choose_format("graph" if form == "graph" else "results")
+    fmt = choose_format("graph" if checked.form == "graph" else "results")
     if fmt is HTML:
-        return _query_page(query=proto.query, form=form, dataset=proto.dataset)
-    answer = _run(proto.query, media_type=fmt.media_type, dataset=proto.dataset)
-    resp = Response(answer.body, 200, content_type=content_type(fmt.media_type))
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+        return _query_page(query=proto.query, form=checked.form, dataset=proto.dataset)
+    if checked.scan.volatile:  # NOW(), RAND()...: a new answer every time
+        answer = _run(proto.query, media_type=fmt.media_type, dataset=proto.dataset)
+        resp = Response(answer.body, 200, content_type=content_type(fmt.media_type))
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    return _repeatable_answer(proto, fmt, normal=checked.scan.normal)
+
+
+def _repeatable_answer(proto: ProtocolRequest, fmt: Format, *, normal: str) -> Response:
+    """An answer that stays the same until the next build: from this build's cache when it was
+    asked before, with a validator; 304 (GET, HEAD) or 412 (POST) when the client's copy is it
+    (RFC 9110 13.1.2), without running the query at all."""
+    answers = current_app.extensions["kg"].answers  # before the store: see GraphHandle
+    key = _answer_key(proto, fmt, normal=normal)
+    tag = answers.etag(*key)
+    headers = {
+        "ETag": f'W/"{tag}"',  # weak: the gzip and identity codings share it, as documents'
+        "Cache-Control": f"public, max-age={MAX_AGE_SECONDS}",
+    }
+    if request.if_none_match.contains_weak(tag):
+        if request.method in ("GET", "HEAD"):
+            return Response(status=304, headers=headers)
+        raise ProtocolError(412, "the answer is the one named in If-None-Match", headers=headers)
+
+    def fresh() -> Cached:
+        return Cached(_run(proto.query, media_type=fmt.media_type, dataset=proto.dataset).body)
+
+    cached = answers.get_or_make(key, fresh)
+    request.environ[KEEP] = True  # the same request is answered the same until the next build
+    return Response(cached.body, 200, content_type=content_type(fmt.media_type), headers=headers)
+
+
+def _answer_key(proto: ProtocolRequest, fmt: Format, *, normal: str) -> tuple:
+    """Everything the bytes of an answer depend on within one build: the query as the parser
+    reads it, the format, the dataset named, the base of relative IRIs and the limits."""
+    settings = current_app.extensions["kg"].settings
+    return (
+        "sparql",
+        normal,
+        fmt.media_type,
+        proto.dataset,
+        endpoint_iri(),
+        settings.result_limit,
+    )
 
 
 def endpoint_iri() -> str:

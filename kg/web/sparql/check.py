@@ -49,6 +49,10 @@ class QueryScan:
     keywords: tuple[str, ...]
     depth: int = 0  # deepest nesting of { ( [ and runs of !
     terms: int = 0  # tokens and operators: the length of the query as the parser sees it
+    # The query as the parser reads it: escapes undone, comments dropped, every run of space
+    # between tokens one space; strings and IRIs as written (their spaces are data). Two
+    # spellings the parser cannot tell apart share it: the key of a cached answer.
+    normal: str = ""
 
     @property
     def update(self) -> str | None:
@@ -59,6 +63,17 @@ class QueryScan:
     def service(self) -> bool:
         return "SERVICE" in self.keywords
 
+    @property
+    def volatile(self) -> bool:
+        """Whether the query calls a function that answers anew each time (NOW, RAND, ...)."""
+        return not VOLATILE.isdisjoint(self.keywords)
+
+
+# Functions whose value is new at every evaluation (SPARQL 1.1 Query 17.4): an answer that uses
+# one is not the same answer twice, so it is neither cached nor given a validator.
+VOLATILE = frozenset("NOW RAND UUID STRUUID BNODE".split())
+_SPACES = re.compile(r"\s+")
+
 
 def scan_query(text: str) -> QueryScan:
     """The keywords of a query, outside comments, strings, IRIs and names.
@@ -67,21 +82,40 @@ def scan_query(text: str) -> QueryScan:
     ('SELECT',)
     >>> scan_query('SELECT * { \\\\u0053ERVICE <http://x/> { ?s ?p ?o } }').service
     True
+    >>> scan_query('SELECT  *  # all\\nWHERE { ?s ?p "a  b" }\\n').normal
+    'SELECT * WHERE { ?s ?p "a  b" }'
     """
     text = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
     words = []
+    normal: list[str] = []
     nesting = _Nesting()
     pos = 0
+
+    def gap(between: str) -> None:
+        nesting.feed(between)
+        between = _SPACES.sub(" ", between)
+        if between.startswith(" ") and normal and normal[-1].endswith(" "):
+            between = between[1:]
+        if between:
+            normal.append(between)
+
     for match in _TOKENS.finditer(text):
-        nesting.feed(text[pos : match.start()])
+        gap(text[pos : match.start()])
         pos = match.end()
         if match.lastgroup == "comment":
+            gap(" ")
             continue
+        normal.append(match.group())
         nesting.term()
         if match.lastgroup == "word":
             words.append(match.group().upper())
-    nesting.feed(text[pos:])
-    return QueryScan(tuple(words), depth=nesting.deepest, terms=nesting.terms)
+    gap(text[pos:])
+    return QueryScan(
+        tuple(words),
+        depth=nesting.deepest,
+        terms=nesting.terms,
+        normal="".join(normal).strip(),
+    )
 
 
 class _Nesting:
@@ -113,7 +147,15 @@ class _Nesting:
                 self.depth = max(0, self.depth - 1)
 
 
-def check_query(text: str, *, base_iri: str | None = None) -> str:
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A query this endpoint runs: its form (select, ask, graph) and what the scan read."""
+
+    form: str
+    scan: QueryScan
+
+
+def check_query(text: str, *, base_iri: str | None = None) -> CheckedQuery:
     """Refuse what this endpoint does not run; parse the rest: its form (select, ask, graph).
 
     Raises QueryError with the reason (line, column and the line marked for a malformed query).
@@ -152,7 +194,7 @@ def check_query(text: str, *, base_iri: str | None = None) -> str:
     except OSError as exc:
         raise QueryError(f"query refused: {exc}") from exc
     if isinstance(parsed, ox.QueryTriples):
-        return "graph"
+        return CheckedQuery("graph", scan)
     if isinstance(parsed, ox.QueryBoolean):
-        return "ask"
-    return "select"
+        return CheckedQuery("ask", scan)
+    return CheckedQuery("select", scan)

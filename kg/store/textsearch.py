@@ -346,12 +346,14 @@ def values_block(variables: tuple[str, ...], hits: list[tuple[str, float]], *, b
     """`VALUES ?record { <iri> … }`, or with the score, `VALUES (?record ?score) { (<iri> 1.5e+00) … }`.
 
     >>> values_block(("r", "s"), [("126413", 15.25)], base="http://x/")
-    'VALUES (?r ?s) { (<http://x/id/record/126413> 1.525000e+01) }'
+    'VALUES (?r ?s) { (<http://x/id/record/126413> 1.52500e+01) }'
     """  # noqa: E501
     iris = [f"<{entity_iri(base, 'record', key)}>" for key, _ in hits]
     if len(variables) == 1:
         return f"VALUES ?{variables[0]} {{ {' '.join(iris)} }}".replace("{  }", "{ }")
-    rows = " ".join(f"({iri} {score:e})" for iri, (_, score) in zip(iris, hits, strict=True))
+    # Six significant digits: what every store keeps of an xsd:double (Virtuoso prints no more),
+    # so the score reads the same whichever store answers.
+    rows = " ".join(f"({iri} {score:.5e})" for iri, (_, score) in zip(iris, hits, strict=True))
     names = " ".join(f"?{v}" for v in variables)
     return f"VALUES ({names}) {{ {rows} }}".replace("{  }", "{ }")
 

@@ -576,11 +576,14 @@ def text_search_line(q: dict) -> list[str]:
     indexed, substring = q.get("search-title-abstract"), q.get("search-title-abstract-substring")
     if not indexed or not substring or "oxigraph_median_ms" not in substring:
         return []
-    times = indexed["kg_median_ms"] / substring["oxigraph_median_ms"]
+    # The first answer (a server with the answer cache off) where the run has it: a repeated
+    # answer measures the cache, not the index.
+    kg_ms = indexed.get("kg_first_median_ms", indexed["kg_median_ms"])
+    times = kg_ms / substring["oxigraph_median_ms"]
     return [
         "",
-        f"Text search: `search-title-abstract` (the text index, kg, the best "
-        f"{indexed['rows']} rows) {indexed['kg_median_ms']:.1f} ms against "
+        f"Text search: `search-title-abstract` (the text index, kg's first answer, the best "
+        f"{indexed['rows']} rows) {kg_ms:.1f} ms against "
         f"`search-title-abstract-substring` (a substring scan, oxigraph serve, "
         f"{substring['rows']} rows) {substring['oxigraph_median_ms']:.1f} ms: "
         f"{1 / times:,.0f}x faster (goal: at least {TEXT_SEARCH_GOAL}x).",

@@ -20,14 +20,13 @@ previous build's change files (`keep_previous_release`).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.build.dumps import SCHEMES_PART
+from kg.build.dumps import SCHEMES_PART, file_sha256
 from kg.build.load import ChangedLines
 from kg.build.state import BuildState, StateReader, unpack
 from kg.formats import NTRIPLES
@@ -200,7 +199,7 @@ class _ChangeWriter:
                     "format": NTRIPLES.name,
                     "media_type": NTRIPLES.media_type,
                     "size": path.stat().st_size,
-                    "sha256": _sha256(path),
+                    "sha256": file_sha256(path),
                     "title": f"The triples {what} since release {previous_release}, "
                     "for mirrors that update by the difference",
                     "load": load,
@@ -218,11 +217,3 @@ class _ChangeWriter:
 
 
 _NAMES = {"removed": REMOVED_FILE, "added": ADDED_FILE}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

@@ -485,7 +485,7 @@ def _write_downloads(
                 dumps,
                 parquet,
                 PARQUET,
-                _sha256(parquet),
+                file_sha256(parquet),
                 f"{table.title} (Parquet)",
                 f"duckdb: SELECT * FROM '{downloads.table_path(table.name, 'parquet')}'",
             )
@@ -515,7 +515,7 @@ def _write_downloads(
             dumps,
             package,
             JSON,
-            _sha256(package),
+            file_sha256(package),
             "the tables' Frictionless Data Package: fields, types, keys, licence",
             "frictionless validate tables/datapackage.json",
         )
@@ -523,7 +523,8 @@ def _write_downloads(
     return entries
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A written file's SHA-256 (hex), read a mebibyte at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):

@@ -146,8 +146,8 @@ def _tantivy_document(doc: Document) -> tantivy.Document:
     for name in TEXT_COLUMNS:
         out.add_text(name, doc.text[name])
     out.add_text(SPELL_FIELD, " ".join(doc.text[name] for name in TEXT_COLUMNS))
-    if title_words(doc.title):
-        out.add_text(TITLE_FIELD, title_words(doc.title))
+    if title := title_words(doc.title):
+        out.add_text(TITLE_FIELD, title)
     out.add_text("key", doc.key)
     out.add_integer("keyn", key_number(doc.key))
     out.add_text("iri", doc.iri)

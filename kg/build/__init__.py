@@ -336,6 +336,12 @@ def build(
         # Sorts by time; the random part keeps two builds in one second apart.
         build_id = datestamp.replace("-", "").replace(":", "") + f"-{secrets.token_hex(3)}"
         work = new_build_dir(data_dir, build_id)
+        # The workers of the stages after the load (the dumps' and the counting one) are forked
+        # now, while this process is small: forked later, from a process holding a gigabyte
+        # of the build's tables, each would count those pages again and copy the ones whose
+        # reference counts move (at 250,000 records, 6 GiB together). One more than the
+        # workers, as the counting runs beside the dumps for most of them.
+        late = start_pool(settings.workers + 1) if settings.workers > 1 else None
         try:
             pipeline = run_pipeline(
                 inputs,
@@ -373,7 +379,7 @@ def build(
             # while this one writes the dumps.
             clock.start("dump")
             counting = Background(
-                settings.workers,
+                late,
                 counts.check_and_count,
                 counts.CountJob(
                     str(work.store_path),
@@ -387,7 +393,7 @@ def build(
                 entries = dumps.write_dumps(
                     state,
                     work.dumps,
-                    workers=settings.workers,
+                    pool=late,
                     base=settings.base,
                     ontology_dir=settings.ontology_dir,
                     clock=clock,
@@ -402,6 +408,8 @@ def build(
                 raise
             clock.start("stats")
             summary.graph_findings, summary.triples = counting()
+            close_pool(late)
+            late = None
             if settings.store != "oxigraph":  # a remote SPARQL store gets the same graph
                 from kg.remote import load_into_remote
 
@@ -438,6 +446,10 @@ def build(
         except BaseException:
             shutil.rmtree(work.path, ignore_errors=True)
             raise
+        finally:
+            if late is not None:
+                late.terminate()
+                late.join()
     return summary
 
 

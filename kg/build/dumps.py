@@ -37,6 +37,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -45,7 +46,7 @@ from kg.build import downloads
 from kg.build.downloads import RecordInput
 from kg.build.load import scheme_ntriples
 from kg.build.state import BuildState, unpack
-from kg.build.workers import StageClock, bounded_imap, close_pool, start_pool, window
+from kg.build.workers import StageClock, bounded_imap, window
 from kg.formats import CSV_TABLE, DUMP_FORMATS, JSON, JSONL, PARQUET, dump_filename
 from kg.jsonld import CONTEXT_FILE, Compactor, compactor_for
 from kg.namespaces import PREFIXES
@@ -71,7 +72,8 @@ SCHEMES_PART, RECORDS_PART, ENTITIES_PART, LINES_PART = 0, 1, 2, 3
 DIGEST_CHARS = 32
 # Shards per task sent to a dump worker: enough work to be worth the message.
 SHARDS_PER_JOB = 32
-# Changed shards per dump worker started: with fewer, starting workers costs more than it saves.
+# Changed shards per worker for the pool to be worth its messages: with fewer, this process
+# does them.
 SHARDS_PER_WORKER = 64
 
 _TURTLE_PREFIXES = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in PREFIXES.items())
@@ -277,15 +279,15 @@ def _download_shards(jobs: list[tuple]) -> list[tuple[int, int, str, dict]]:
     return out
 
 
-def _run(state: BuildState, fn, jobs: Iterator[list], *, count: int, workers: int) -> None:
-    """fn over the jobs in a pool sized to the work, keeping what it returns in the state."""
-    pool = start_pool(min(workers, max(1, count // SHARDS_PER_WORKER)))
-    try:
-        for done in bounded_imap(pool, fn, jobs, window=window(workers)):
-            for part, shard, digest, members in done:
-                state.add_dump_members(part, shard, digest, members)
-    finally:
-        close_pool(pool)
+def _run(state: BuildState, fn, jobs: Iterator[list], *, count: int, pool: Pool | None) -> None:
+    """fn over the jobs, in the pool when there is work enough for its workers (else here),
+    keeping what it returns in the state."""
+    if count < 2 * SHARDS_PER_WORKER:
+        pool = None
+    # the pool's workers but the one counting beside them (kg.build.counts)
+    for done in bounded_imap(pool, fn, jobs, window=window(2 if pool else 1)):
+        for part, shard, digest, members in done:
+            state.add_dump_members(part, shard, digest, members)
     state.commit()
 
 
@@ -329,7 +331,7 @@ def write_dumps(
     state: BuildState,
     dumps: Path,
     *,
-    workers: int,
+    pool: Pool | None,
     base: str,
     ontology_dir: Path | None = None,
     clock: StageClock | None = None,
@@ -356,7 +358,7 @@ def write_dumps(
         [(p, s, plan.wanted[(p, s)], texts(p, s), ontology) for p, s in chunk]
         for chunk in _chunks(plan.dirty)
     )
-    _run(state, _dump_shards, jobs, count=len(plan.dirty), workers=workers)
+    _run(state, _dump_shards, jobs, count=len(plan.dirty), pool=pool)
     dumps.mkdir(parents=True, exist_ok=True)
     entries = []
     for fmt in DUMP_FORMATS:
@@ -365,7 +367,7 @@ def write_dumps(
         entries.append(_entry(dumps, target, fmt, sha256, *DUMP_TEXTS[fmt.name]))
     if clock is not None:
         clock.start("downloads")
-    entries += _write_downloads(state, plan, dumps, workers=workers, base=base, ontology=ontology)
+    entries += _write_downloads(state, plan, dumps, pool=pool, base=base, ontology=ontology)
     write_checksums(dumps, entries)
     return entries
 
@@ -411,7 +413,7 @@ def _write_downloads(
     plan: Plan,
     dumps: Path,
     *,
-    workers: int,
+    pool: Pool | None,
     base: str,
     ontology: str,
 ) -> list[dict]:
@@ -431,7 +433,7 @@ def _write_downloads(
         return out
 
     jobs = (job(chunk) for chunk in _chunks(record_entity))
-    _run(state, _download_shards, jobs, count=len(record_entity), workers=workers)
+    _run(state, _download_shards, jobs, count=len(record_entity), pool=pool)
 
     # A line's piece is redone when its records changed or what it says of an entity did.
     labels = downloads.load_labels(member for _, _, member in state.dump_pieces("labels"))
@@ -458,7 +460,7 @@ def _write_downloads(
         [(p, s, wanted[(p, s)], line_items(s), base, ontology) for p, s in chunk]
         for chunk in _chunks(dirty)
     )
-    _run(state, _download_shards, jobs, count=len(dirty), workers=workers)
+    _run(state, _download_shards, jobs, count=len(dirty), pool=pool)
 
     entries = []
     target = dumps / downloads.JSONL_NAME

@@ -64,25 +64,20 @@ def bounded_imap(
 
 
 class Background(Generic[R]):
-    """fn(args) in a process of its own when there is more than one worker, else at once."""
+    """fn(args) in a worker of `pool` while this process goes on, or at once without one."""
 
-    def __init__(self, workers: int, fn: Callable[..., R], args) -> None:
-        self.pool = multiprocessing.get_context("fork").Pool(1) if workers > 1 else None
-        if self.pool is None:
+    def __init__(self, pool: Pool | None, fn: Callable[..., R], args) -> None:
+        self.pool = pool
+        if pool is None:
             self.result = fn(args)
         else:
-            self.pending = self.pool.apply_async(fn, (args,))
+            self.pending = pool.apply_async(fn, (args,))
 
     def __call__(self) -> R:
-        if self.pool is None:
-            return self.result
-        try:
-            return self.pending.get()
-        finally:
-            self.pool.close()
-            self.pool.join()
+        return self.result if self.pool is None else self.pending.get()
 
     def cancel(self) -> None:
+        """Stop it: the whole pool, since a pool's task cannot be stopped alone."""
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()

@@ -394,6 +394,7 @@ def build(
                     state,
                     work.dumps,
                     pool=late,
+                    workers=settings.workers,
                     base=settings.base,
                     ontology_dir=settings.ontology_dir,
                     clock=clock,

@@ -279,13 +279,15 @@ def _download_shards(jobs: list[tuple]) -> list[tuple[int, int, str, dict]]:
     return out
 
 
-def _run(state: BuildState, fn, jobs: Iterator[list], *, count: int, pool: Pool | None) -> None:
+def _run(
+    state: BuildState, fn, jobs: Iterator[list], *, count: int, pool: Pool | None, workers: int
+) -> None:
     """fn over the jobs, in the pool when there is work enough for its workers (else here),
-    keeping what it returns in the state."""
+    keeping what it returns in the state. `workers`: the pool's processes free for them (one
+    more does the counting beside them)."""
     if count < 2 * SHARDS_PER_WORKER:
         pool = None
-    # the pool's workers but the one counting beside them (kg.build.counts)
-    for done in bounded_imap(pool, fn, jobs, window=window(2 if pool else 1)):
+    for done in bounded_imap(pool, fn, jobs, window=window(workers if pool else 1)):
         for part, shard, digest, members in done:
             state.add_dump_members(part, shard, digest, members)
     state.commit()
@@ -332,6 +334,7 @@ def write_dumps(
     dumps: Path,
     *,
     pool: Pool | None,
+    workers: int,
     base: str,
     ontology_dir: Path | None = None,
     clock: StageClock | None = None,
@@ -358,7 +361,7 @@ def write_dumps(
         [(p, s, plan.wanted[(p, s)], texts(p, s), ontology) for p, s in chunk]
         for chunk in _chunks(plan.dirty)
     )
-    _run(state, _dump_shards, jobs, count=len(plan.dirty), pool=pool)
+    _run(state, _dump_shards, jobs, count=len(plan.dirty), pool=pool, workers=workers)
     dumps.mkdir(parents=True, exist_ok=True)
     entries = []
     for fmt in DUMP_FORMATS:
@@ -367,7 +370,9 @@ def write_dumps(
         entries.append(_entry(dumps, target, fmt, sha256, *DUMP_TEXTS[fmt.name]))
     if clock is not None:
         clock.start("downloads")
-    entries += _write_downloads(state, plan, dumps, pool=pool, base=base, ontology=ontology)
+    entries += _write_downloads(
+        state, plan, dumps, pool=pool, workers=workers, base=base, ontology=ontology
+    )
     write_checksums(dumps, entries)
     return entries
 
@@ -414,6 +419,7 @@ def _write_downloads(
     dumps: Path,
     *,
     pool: Pool | None,
+    workers: int,
     base: str,
     ontology: str,
 ) -> list[dict]:
@@ -433,7 +439,7 @@ def _write_downloads(
         return out
 
     jobs = (job(chunk) for chunk in _chunks(record_entity))
-    _run(state, _download_shards, jobs, count=len(record_entity), pool=pool)
+    _run(state, _download_shards, jobs, count=len(record_entity), pool=pool, workers=workers)
 
     # A line's piece is redone when its records changed or what it says of an entity did.
     labels = downloads.load_labels(member for _, _, member in state.dump_pieces("labels"))
@@ -460,7 +466,7 @@ def _write_downloads(
         [(p, s, wanted[(p, s)], line_items(s), base, ontology) for p, s in chunk]
         for chunk in _chunks(dirty)
     )
-    _run(state, _download_shards, jobs, count=len(dirty), pool=pool)
+    _run(state, _download_shards, jobs, count=len(dirty), pool=pool, workers=workers)
 
     entries = []
     target = dumps / downloads.JSONL_NAME

@@ -145,7 +145,7 @@ def test_pandas_reads_the_lines_with_authors_in_order(seed_build):
     assert len(df) == seed_build.summary.published
     assert {"id", "title", "authorship", "year", "published", "sponsor"} <= set(df.columns)
     row = df[df["id"].str.endswith("/record/x8a9e0bb45589")].iloc[0]
-    authors = [(a["position"], a["nameAsPrinted"], a["agent"]["name"]) for a in row["authorship"]]
+    authors = [(a["position"], a["nameAsWritten"], a["agent"]["name"]) for a in row["authorship"]]
     assert authors[0] == (1, "Jennifer E. O'Brien", "Jennifer E. O'Brien")
     assert [a[0] for a in authors] == [1, 2, 3, 4]
     assert row["authorship"][0]["agent"]["id"].endswith("/id/person/jennifer-e-obrien")
@@ -315,7 +315,7 @@ def test_a_changed_entity_name_reaches_the_lines_of_unchanged_records(tmp_path):
     dumps = tmp_path / "data" / "current" / "dumps"
     after = {line["id"]: line for line in lines(dumps)}
     assert after[record_a]["authorship"][0]["agent"]["name"] == new
-    assert after[record_a]["authorship"][0]["nameAsPrinted"] == old
+    assert after[record_a]["authorship"][0]["nameAsWritten"] == old
 
     # And the downloads say what a build from scratch writes (but for the datestamps).
     fresh = Settings.from_env(

@@ -2,9 +2,8 @@
 and gzipped CSV, with a Frictionless Data Package), written from the graph the build publishes.
 
 Everything here reads the graph (a record's triples, an entity's triples), never the input
-records, so the files follow whatever the graph says a mention points to; the one exception is
-the name an author is printed with on the record, which the graph does not hold yet (it comes
-from the merged record).
+records, so the files follow whatever the graph says a mention points to; the name an author is
+printed with is the authorship node's `kg:nameAsWritten`.
 
 Like the RDF dumps (kg.build.dumps), each file is cut into the same shards: a worker turns one
 shard's records or entities into one piece per file (a gzip member of CSV rows, an Arrow IPC
@@ -14,10 +13,7 @@ whole from the kept Arrow pieces (columnar files cannot be concatenated), which 
 conversion. A JSON Lines line names its authors, journal and agencies by their canonical names,
 which live on the entities: its piece is redone when a record of the shard changes or when the
 name of an entity it points to does, from the shard's kg.jsonld.gz member (the records' compact
-nodes) and the printed names the tables' pass kept, so nothing is parsed or compacted twice.
-
-When issue 14 puts the name as printed on the authorship node (`kg:nameAsWritten`), the tables
-and lines should read it from there and the merged record is no longer needed.
+nodes), so nothing is parsed or compacted twice.
 """
 
 from __future__ import annotations
@@ -255,26 +251,7 @@ def _int(text: str | None) -> int | None:
 # -- one shard of records ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RecordInput:
-    """What a worker gets for one record: its key, its N-Triples and its merged Record JSON."""
-
-    key: str
-    ntriples: str
-    record_json: str
-
-
-def printed_names(record_json: str) -> dict[tuple[str, int], str]:
-    """(role, position) -> the name as the record prints it."""
-    data = json.loads(record_json)
-    names = {}
-    for role, field in (("author", "authors"), ("editor", "editors")):
-        for position, agent in enumerate(data.get(field) or (), start=1):
-            names[(role, position)] = agent.get("name")
-    return names
-
-
-def record_rows(iri: str, quads: list, printed: dict, *, base: str) -> dict[str, list[dict]]:
+def record_rows(iri: str, quads: list, *, base: str) -> dict[str, list[dict]]:
     """The rows of every record-side table for one record."""
     subjects = _by_subject(quads)
     r = subjects.get(iri, {})
@@ -323,7 +300,7 @@ def record_rows(iri: str, quads: list, printed: dict, *, base: str) -> dict[str,
                     "position": position,
                     "person": agent if is_person else None,
                     "organization": None if is_person else agent,
-                    "name_as_printed": printed.get((role, position)),
+                    "name_as_printed": _first(n, KG.nameAsWritten),
                 }
             )
             if not is_person:
@@ -387,24 +364,19 @@ def _ipc(table: Table, rows: list[dict]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def record_shard_pieces(records: list[RecordInput], *, base: str) -> dict[str, bytes]:
-    """The table pieces of one shard of records, and the entities its records point to (for
-    the JSON Lines piece's digest)."""
+def record_shard_pieces(records: list[str], *, base: str) -> dict[str, bytes]:
+    """The table pieces of one shard of records (each its N-Triples), and the entities its
+    records point to (for the JSON Lines piece's digest)."""
     rows: dict[str, list[dict]] = {t.name: [] for t in TABLES if t.side == "record"}
     refs: set[str] = set()
-    printed_by_record: dict[str, list] = {}
     spaces = entity_spaces(base)
-    for item in records:
-        quads = list(ox.parse(item.ntriples.encode("utf-8"), ox.RdfFormat.N_TRIPLES))
+    for ntriples in records:
+        quads = list(ox.parse(ntriples.encode("utf-8"), ox.RdfFormat.N_TRIPLES))
         iri = next(iter(quads)).subject.value if quads else None
         if iri is None:
             continue
         iri = iri.split("#", 1)[0]
-        printed = printed_names(item.record_json)
-        printed_by_record[iri] = [
-            [role, position, name] for (role, position), name in printed.items()
-        ]
-        for name, found in record_rows(iri, quads, printed, base=base).items():
+        for name, found in record_rows(iri, quads, base=base).items():
             rows[name] += found
         refs.update(
             q.object.value
@@ -413,7 +385,6 @@ def record_shard_pieces(records: list[RecordInput], *, base: str) -> dict[str, b
         )
     pieces = table_pieces(rows)
     pieces["refs"] = "\n".join(sorted(refs)).encode("utf-8")
-    pieces["printed"] = json.dumps(printed_by_record, ensure_ascii=False).encode("utf-8")
     return pieces
 
 
@@ -532,7 +503,6 @@ def refs_digest(refs: bytes, labels: dict[str, bytes]) -> str:
 def record_line(
     nodes: dict[str, dict],
     iri: str,
-    printed: dict[tuple[str, int], str],
     *,
     compactor: Compactor,
     labels: dict[str, dict],
@@ -545,12 +515,12 @@ def record_line(
     Valid JSON-LD through the project's context: expanded, it gives the record's own triples
     less the Dublin Core twins of its schema.org values (see _LEFT_OUT) and the duplicated
     author links, plus the names, types and labels of what it points to as the entities' own
-    descriptions hold them. Keys the context does not define (`nameAsPrinted`, `published`,
-    `year`) are for people and drop out on expansion.
+    descriptions hold them; an authorship gives the name as printed (`nameAsWritten`). Keys the
+    context does not define (`published`, `year`) are for people and drop out on expansion.
     """
     root = {k: v for k, v in nodes.pop(iri).items() if k not in _LEFT_OUT}
     line = {"@context": context_url, **_embed(root, nodes, labels, compactor)}
-    for role, term in (("author", "authorship"), ("editor", "editorship")):
+    for term in ("authorship", "editorship"):
         entries = line.get(term)
         if entries is None:
             continue
@@ -558,11 +528,7 @@ def record_line(
         entries = [e for e in entries if isinstance(e, dict)]
         entries.sort(key=lambda e: _int(str(e.get("position"))) or 0)
         for entry in entries:
-            position = _int(str(entry.get("position")))
-            entry["position"] = position  # a JSON number: xsd:integer on expansion
-            name = printed.get((role, position))
-            if name:
-                entry["nameAsPrinted"] = name
+            entry["position"] = _int(str(entry.get("position")))  # xsd:integer on expansion
         line[term] = entries
     for term in _LISTS:
         if term in line and not isinstance(line[term], list):
@@ -605,14 +571,13 @@ def _embed_value(value, fragments, labels, compactor):
 
 def jsonl_piece(
     jsonld_member: bytes,
-    printed_piece: bytes,
     *,
     compactor: Compactor,
     labels: dict,
     context_url: str,
 ) -> bytes:
     """A shard's lines, from its member of kg.jsonld.gz (the compact nodes of its records, so
-    nothing is parsed or compacted again) and the names its records print."""
+    nothing is parsed or compacted again)."""
     from kg.build.dumps import gzip_member  # here: kg.build.dumps imports this module
 
     text = gzip.decompress(jsonld_member).decode("utf-8").lstrip(",\n")
@@ -620,16 +585,11 @@ def jsonl_piece(
     for node in json.loads(f"[{text}]") if text else ():
         node_id = node[compactor.id_key]
         records.setdefault(node_id.split("#", 1)[0], {})[node_id] = node
-    printed = {
-        iri: {(role, position): name for role, position, name in names}
-        for iri, names in json.loads(printed_piece).items()
-    }
     lines = [
         json.dumps(
             record_line(
                 nodes,
                 iri,
-                printed.get(iri, {}),
                 compactor=compactor,
                 labels=labels,
                 context_url=context_url,

@@ -43,7 +43,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.build import downloads
-from kg.build.downloads import RecordInput
 from kg.build.load import scheme_ntriples
 from kg.build.state import BuildState, unpack
 from kg.build.workers import StageClock, bounded_imap, window
@@ -260,16 +259,14 @@ def _download_shards(jobs: list[tuple]) -> list[tuple[int, int, str, dict]]:
     out = []
     for part, shard, digest, items, base, ontology in jobs:
         if part == RECORDS_PART:
-            records = [RecordInput(k, unpack(nt), js) for k, nt, js in items]
-            pieces = downloads.record_shard_pieces(records, base=base)
+            pieces = downloads.record_shard_pieces([unpack(nt) for nt in items], base=base)
         elif part == ENTITIES_PART:
             pieces = downloads.entity_shard_pieces("".join(items), base=base)
-        else:  # LINES_PART: the shard's JSON-LD member, its printed names, entity labels
-            jsonld_member, printed, labels = items
+        else:  # LINES_PART: the shard's JSON-LD member, entity labels
+            jsonld_member, labels = items
             pieces = {
                 JSONL.name: downloads.jsonl_piece(
                     jsonld_member,
-                    printed,
                     compactor=compactor_for(Path(ontology)),
                     labels=labels,
                     context_url=base + CONTEXT_FILE,
@@ -427,12 +424,10 @@ def _write_downloads(
     record_entity = [s for s in plan.dirty if s[0] in (RECORDS_PART, ENTITIES_PART)]
 
     def job(chunk: list[tuple[int, int]]) -> list[tuple]:
-        keys = [k for p, s in chunk if p == RECORDS_PART for k in plan.keys[(p, s)]]
-        records = {key: (ntriples, record) for key, ntriples, record in state.record_inputs(keys)}
         out = []
         for p, s in chunk:
             if p == RECORDS_PART:
-                items = [(k, *records[k]) for k in plan.keys[(p, s)]]
+                items = [state.packed_ntriples(k) for k in plan.keys[(p, s)]]
             else:
                 items = [state.entity_ntriples(*k) for k in plan.keys[(p, s)]]
             out.append((p, s, plan.wanted[(p, s)], items, base, ontology))
@@ -453,12 +448,11 @@ def _write_downloads(
     state.forget_dump_parts([s for s in stored if wanted.get(s) != stored[s]])
     dirty = [s for s in sorted(wanted) if stored.get(s) != wanted[s]]
 
-    def line_items(shard: int) -> tuple[bytes, bytes, dict]:
+    def line_items(shard: int) -> tuple[bytes, dict]:
         refs = state.dump_member(RECORDS_PART, shard, "refs")
         named = refs.decode("utf-8").split("\n") if refs else []
         return (
             state.dump_member(RECORDS_PART, shard, "jsonld"),
-            state.dump_member(RECORDS_PART, shard, "printed"),
             {iri: json.loads(labels[iri]) for iri in named if iri in labels},
         )
 

@@ -605,21 +605,6 @@ class BuildState:
         for key, iri, packed in rows:
             yield key, iri, unpack(packed)
 
-    def record_inputs(self, keys: list[str]) -> Iterator[tuple[str, bytes, str]]:
-        """(key, packed N-Triples, merged Record JSON) of these published records, a thousand
-        keys to a query."""
-        sql = (
-            "SELECT r.key, r.ntriples, coalesce(m.record, "
-            "(SELECT c.record FROM captures c WHERE c.key = m.key LIMIT 1)) "
-            "FROM records r JOIN merged m ON m.key = r.key "
-            "WHERE r.status = 'published' AND r.key IN "
-        )
-        for start in range(0, len(keys), FETCH_ROWS):
-            chunk = keys[start : start + FETCH_ROWS]
-            rows = self.conn.execute(sql + f"({', '.join('?' * len(chunk))})", chunk)
-            for key, ntriples, packed in rows.fetchall():
-                yield key, ntriples, unpack(packed)
-
     def agent_mentions(self) -> Iterator[tuple[str, str, str]]:
         """(record, kind, key) of every person and organisation a published record names."""
         return self._rows(

@@ -287,3 +287,25 @@ def test_the_whole_title_outranks_a_longer_title_and_an_abstract_repeating_it(tm
     index = SearchIndex.open(tmp_path / "search")
     assert keys(index, wanted)[0] == "1"
     assert keys(index, longer)[0] == "2"
+
+
+def test_the_next_page_and_another_sort_reuse_the_facet_counts(seed_build, monkeypatch):
+    """Counting facets is most of a search's cost: a search's other pages and orders reuse
+    them (the same counts), and another query or filter counts its own."""
+    from kg.search.index import IndexReader
+
+    fresh = SearchIndex.open(current_build(seed_build.data_dir).search_path)
+    counted = []
+    real = IndexReader.facets
+    monkeypatch.setattr(IndexReader, "facets", lambda self, q: counted.append(q) or real(self, q))
+    first = fresh.search("", limit=2)
+    second = fresh.search("", limit=2, offset=2, sort="oldest")
+    assert len(counted) == 1 and second.facets == first.facets
+    assert second.hits and second.hits[0].key != first.hits[0].key
+    kind = first.facets["type"][0].value
+    narrowed = fresh.search("", filters=[("type", kind)], limit=2)
+    assert len(counted) == 2
+    assert narrowed.facets["type"][0].count == first.facets["type"][0].count
+    assert sum(v.count for v in narrowed.facets["type"]) <= sum(
+        v.count for v in first.facets["type"]
+    )

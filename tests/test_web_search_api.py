@@ -103,3 +103,27 @@ def test_over_http_with_requests(live_server):
     assert r.status_code == 400 and "1999 is after 1990" in r.json()["error"]
     r = requests.get(f"{live_server}search", params={"q": "boot", "format": "csv"}, timeout=10)
     assert r.status_code == 200 and r.text.startswith("id,title,year,authors,score")
+
+
+def test_a_search_asked_again_is_the_kept_answer_with_a_validator(web_graph, monkeypatch):
+    """A build's answers do not change: the second identical request is sent as the first was
+    made, without searching again, and a client holding its ETag gets a 304."""
+    from kg.search import SearchIndex
+
+    client = create_app(web_graph.settings).test_client()
+    searched = []
+    real = SearchIndex.search
+    monkeypatch.setattr(
+        SearchIndex, "search", lambda self, q, **kw: searched.append(q) or real(self, q, **kw)
+    )
+    url = "/search?q=boot+camp&format=json"
+    first, again = client.get(url), client.get(url)
+    assert first.status_code == again.status_code == 200 and searched == ["boot camp"]
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    assert "max-age=" in first.headers["Cache-Control"]
+    page = client.get("/search?q=boot+camp")
+    assert page.mimetype == "text/html" and page.headers["ETag"] != first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    bad = client.get("/search?q=boot+camp&format=json&limit=1000")
+    assert bad.status_code == 400 and "ETag" not in bad.headers
+    assert client.get("/search?q=boot+camp&format=json&limit=1000").status_code == 400

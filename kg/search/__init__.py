@@ -12,6 +12,8 @@ read-only with the build and asks it for a `SearchResult`. The query language is
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,10 @@ __all__ = [
 FACETS = ("year", "decade", "type", "subject", "agency", "journal", "language", "country")
 SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 100
+# Facet counts kept per index, by query and filters: they do not change with the page or the
+# sort, and counting them is most of a search's time (about 4 ms of 8 at 250,000 records), so
+# the next page and another order of the same search are answered without counting again.
+FACET_MEMO_ENTRIES = 2048
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class SearchIndex:
 
         self.path = Path(path)
         self._reader = IndexReader(self.path)
+        self._facets: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path) -> SearchIndex:
@@ -113,10 +121,22 @@ class SearchIndex:
             if name not in FACETS:
                 raise SearchError(f"unknown facet {name!r}: the facets are {', '.join(FACETS)}")
             grouped.setdefault(name, []).append(value)
-        whole, text, approximate = self._reader.build_query(
-            parse(q), filters=sorted(grouped.items())
+        chosen = sorted((name, tuple(values)) for name, values in grouped.items())
+        whole, text, approximate = self._reader.build_query(parse(q), filters=chosen)
+        memo_key = (q, tuple(chosen))
+        with self._lock:
+            facets = self._facets.get(memo_key)
+            if facets is not None:
+                self._facets.move_to_end(memo_key)
+        total, rows, counted = self._reader.run(
+            whole, text, sort=sort, limit=limit, offset=offset, facets=facets is None
         )
-        total, rows, facets = self._reader.run(whole, text, sort=sort, limit=limit, offset=offset)
+        if counted is not None:
+            facets = counted
+            with self._lock:
+                self._facets[memo_key] = counted
+                while len(self._facets) > FACET_MEMO_ENTRIES:
+                    self._facets.popitem(last=False)
         hits = [
             Hit(
                 key=key,

@@ -19,6 +19,7 @@ from kg.errors import StoreError
 from kg.formats import HTML, JSON, RESULTS_CSV, Format
 from kg.search import FACETS, MAX_LIMIT, SORTS, SearchError, SearchResult
 from kg.web import responses, search_page
+from kg.web.cache import KEEP
 from kg.web.negotiation import negotiate
 
 bp = Blueprint("search", __name__)
@@ -113,9 +114,11 @@ def search():
     fmt = negotiate(
         OFFERED, format_param=request.args.get("format"), accept=request.headers.get("Accept")
     ).format
+    handle = current_app.extensions["kg"]
+    answers = handle.answers  # before the index: a new build's answer never lands in its cache
     try:
         params = search_params()
-        index = current_app.extensions["kg"].search
+        index = handle.search
         if index is None:
             raise StoreError(
                 "the search index is not available: this build has none (run `kg build` "
@@ -144,4 +147,10 @@ def search():
     else:
         resp = jsonify(as_json(result))
     resp.vary.add("Accept")
-    return resp
+    # The same search is answered the same until the next build: a validator for conditional
+    # requests, and the whole answer kept (kg.web.cache.KeptAnswers) for the next one to ask.
+    resp.set_etag(answers.etag("search", fmt.media_type, request.query_string.decode("latin-1")))
+    resp.cache_control.public = True
+    resp.cache_control.max_age = responses.MAX_AGE_SECONDS
+    request.environ[KEEP] = True
+    return resp.make_conditional(request)

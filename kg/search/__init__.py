@@ -12,10 +12,9 @@ read-only with the build and asks it for a `SearchResult`. The query language is
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from kg.errors import QueryError
@@ -88,8 +87,7 @@ class SearchIndex:
 
         self.path = Path(path)
         self._reader = IndexReader(self.path)
-        self._facets: OrderedDict[tuple, dict] = OrderedDict()
-        self._lock = threading.Lock()
+        self._facets = lru_cache(maxsize=FACET_MEMO_ENTRIES)(self._count_facets)
 
     @classmethod
     def open(cls, path: Path) -> SearchIndex:
@@ -121,22 +119,10 @@ class SearchIndex:
             if name not in FACETS:
                 raise SearchError(f"unknown facet {name!r}: the facets are {', '.join(FACETS)}")
             grouped.setdefault(name, []).append(value)
-        chosen = sorted((name, tuple(values)) for name, values in grouped.items())
+        chosen = tuple(sorted((name, tuple(values)) for name, values in grouped.items()))
         whole, text, approximate = self._reader.build_query(parse(q), filters=chosen)
-        memo_key = (q, tuple(chosen))
-        with self._lock:
-            facets = self._facets.get(memo_key)
-            if facets is not None:
-                self._facets.move_to_end(memo_key)
-        total, rows, counted = self._reader.run(
-            whole, text, sort=sort, limit=limit, offset=offset, facets=facets is None
-        )
-        if counted is not None:
-            facets = counted
-            with self._lock:
-                self._facets[memo_key] = counted
-                while len(self._facets) > FACET_MEMO_ENTRIES:
-                    self._facets.popitem(last=False)
+        total, rows = self._reader.run(whole, text, sort=sort, limit=limit, offset=offset)
+        facets = self._facets(q, chosen)
         hits = [
             Hit(
                 key=key,
@@ -162,6 +148,12 @@ class SearchIndex:
             facets={name: [FacetValue(v, n) for v, n in facets.get(name, [])] for name in FACETS},
             approximate=approximate,
         )
+
+    def _count_facets(self, q: str, chosen: tuple) -> dict[str, list[tuple[str, int]]]:
+        from kg.search.query import parse
+
+        whole, _, _ = self._reader.build_query(parse(q), filters=chosen)
+        return self._reader.facets(whole)
 
     def keys(self, q: str, *, limit: int) -> list[tuple[str, float]]:
         """(record key, score) of the best matches, for text search inside SPARQL."""

@@ -294,10 +294,9 @@ class IndexReader:
         sort: str,
         limit: int,
         offset: int,
-        facets: bool = True,
-    ) -> tuple[int, list[tuple], dict[str, list[tuple[str, int]]] | None]:
-        """(total, page rows, facets or None when not asked for) of one search. A page row:
-        key, IRI, title, year, authors, types, journal, snippet, score."""
+    ) -> tuple[int, list[tuple]]:
+        """(total, page rows) of one search; its facets are `facets`. A page row: key, IRI,
+        title, year, authors, types, journal, snippet, score."""
         searcher = self.searcher
         wanted = limit
         limit = max(limit, 1)  # Tantivy's collectors refuse a limit of 0: count, drop the hit
@@ -338,7 +337,7 @@ class IndexReader:
                     float(order_key) if sort == "relevance" and text is not None else 0.0,
                 )
             )
-        return found.count, rows, self.facets(query) if facets else None
+        return found.count, rows
 
     def facets(self, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
         spec = {

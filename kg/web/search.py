@@ -15,6 +15,7 @@ import io
 
 from flask import Blueprint, current_app, jsonify, request
 
+from kg.changes import data_version
 from kg.errors import StoreError
 from kg.formats import HTML, JSON, RESULTS_CSV, Format
 from kg.search import FACETS, MAX_LIMIT, SORTS, SearchError, SearchResult
@@ -115,7 +116,7 @@ def search():
         OFFERED, format_param=request.args.get("format"), accept=request.headers.get("Accept")
     ).format
     handle = current_app.extensions["kg"]
-    answers = handle.answers  # before the index: a new build's answer never lands in its cache
+    version = data_version(handle.manifest)  # before the index: never a new tag on old answers
     try:
         params = search_params()
         index = handle.search
@@ -146,11 +147,10 @@ def search():
         resp = responses.respond(as_csv(result), RESULTS_CSV)
     else:
         resp = jsonify(as_json(result))
-    resp.vary.add("Accept")
-    # The same search is answered the same until the next build: a validator for conditional
+    # The same search is answered the same until the next build: validators for conditional
     # requests, and the whole answer kept (kg.web.cache.KeptAnswers) for the next one to ask.
-    resp.set_etag(answers.etag("search", fmt.media_type, request.query_string.decode("latin-1")))
-    resp.cache_control.public = True
-    resp.cache_control.max_age = responses.MAX_AGE_SECONDS
     request.environ[KEEP] = True
-    return resp.make_conditional(request)
+    query = request.query_string.decode("latin-1")
+    return responses.finish(
+        resp, validator=f"search|{version}|{fmt.name}|{query}", modified=None, vary_accept=True
+    )
